@@ -1,0 +1,1 @@
+"""Page classes: (HTML, URL) -> fields. They know nothing of Scrapy's engine."""
