@@ -1,0 +1,80 @@
+"""``hkcrawl`` command line: tools around the crawl (``scrapy crawl hankyung`` is the crawl)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+
+from hkcrawl.record import build_record
+
+
+def _fetch(url: str) -> tuple[bytes, str | None]:
+    from hkcrawl.settings import USER_AGENT
+
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read(), response.headers.get("Content-Type")
+
+
+def extract_command(args: argparse.Namespace) -> int:
+    source: str = args.source
+    content_type = None
+    if source.startswith(("http://", "https://")):
+        try:
+            body, content_type = _fetch(source)
+        except OSError as error:
+            print(f"hkcrawl extract: cannot fetch {source}: {error}", file=sys.stderr)
+            return 2
+        url = args.url or source
+    else:
+        path = Path(source)
+        try:
+            body = path.read_bytes()
+        except OSError as error:
+            print(f"hkcrawl extract: cannot read {source}: {error.strerror}", file=sys.stderr)
+            return 2
+        # Without --url the article id comes from the page's canonical link.
+        url = args.url or path.resolve().as_uri()
+    result = build_record(body, url, content_type)
+    for problem in result.problems:
+        print(f"hkcrawl extract: {problem}", file=sys.stderr)
+    if result.article is None:
+        print(f"hkcrawl extract: {source} is not an article page", file=sys.stderr)
+        print("null")
+        return 1
+    for rule, count in sorted(result.removed.items()):
+        print(f"hkcrawl extract: cleaned {count} line(s) by rule {rule}", file=sys.stderr)
+    print(json.dumps(asdict(result.article), ensure_ascii=False, indent=2))
+    if result.missing:
+        print(
+            f"hkcrawl extract: the crawl would drop this record: missing {', '.join(result.missing)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hkcrawl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    extract = commands.add_parser(
+        "extract",
+        help="print the record for one saved page or URL, as the crawl would export it",
+    )
+    extract.add_argument("source", metavar="FILE_OR_URL", help="a saved HTML file, or an http(s) URL to fetch")
+    extract.add_argument("--url", help="the URL the saved page came from (gives the article id and resolves links)")
+    extract.set_defaults(handler=extract_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
