@@ -1,0 +1,109 @@
+"""A local HTTP server for end-to-end crawls of the stored fixtures.
+
+Each article fixture is served under all four URL forms the site has used
+(hankyung-site.md §1.2), so a crawl can be given the same article several times.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from hkcrawl.urls import article_id_from_url
+from tests.conftest import ROOT, article_fixture_pages, expected_record
+
+
+def _routes() -> dict[str, Path]:
+    """Article id -> fixture page; non-articles under a made-up id."""
+    routes: dict[str, Path] = {}
+    for page in article_fixture_pages():
+        expected = expected_record(page)
+        routes[expected["articleId"] if expected else f"list:{page.stem}"] = page
+    return routes
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, Path]] = {}
+    extra: ClassVar[dict[str, tuple[int, str, bytes]]] = {}
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path in self.extra:
+            status, content_type, body = self.extra[parts.path]
+            return self._send(status, content_type, body)
+        aid = parse_qs(parts.query).get("aid", [None])[0]
+        article_id = aid or article_id_from_url("http://x" + parts.path)
+        page = self.routes.get(article_id or "")
+        if page is None:
+            return self._send(404, "text/html; charset=utf-8", b"<html><body>not found</body></html>")
+        return self._send(200, "text/html", page.read_bytes())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[str]:
+    handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": {}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass
+class CrawlRun:
+    returncode: int
+    log: str
+    items: list[dict]
+    raw: bytes
+
+    def stat(self, name: str) -> int:
+        """A counter from the 'Dumping Scrapy stats' block of the log (0 if absent)."""
+        marker = f"'{name}': "
+        for line in self.log.splitlines():
+            line = line.strip()
+            if line.startswith(marker):
+                return int(line[len(marker) :].rstrip(",}"))
+        return 0
+
+
+FAST = [
+    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=INFO",
+]  # fmt: skip
+
+
+def run_crawl(args: list[str], base_url: str, cwd: Path, output: Path | None) -> CrawlRun:
+    """The real ``scrapy crawl hankyung`` in a subprocess, as a user runs it."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "hankyung", *FAST, "-s", f"HANKYUNG_BASE_URL={base_url}"]
+    if output is not None:
+        command += ["-O", str(output)]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "hkcrawl.settings", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(command + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    raw = output.read_bytes() if output is not None and output.exists() else b""
+    items = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    return CrawlRun(proc.returncode, proc.stderr, items, raw)

@@ -1,0 +1,77 @@
+"""``scrapy crawl hankyung -a urls=…`` over HTTP against the stored fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.conftest import article_fixture_pages, expected_record
+from tests.e2e.conftest import run_crawl
+
+ARTICLES = [p for p in article_fixture_pages() if expected_record(p)]
+SEED_ID = "2022061771721"
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _url_forms(base: str, article_id: str) -> list[str]:
+    return [
+        f"{base}/news/app/newsview.php?aid={article_id}",
+        f"{base}/economy/article/{article_id}",
+        f"{base}/article/{article_id}",
+        f"{base}/article/{article_id}?from=rss",
+    ]
+
+
+def test_crawl_exports_every_fixture_once_with_every_field(fixture_site: str, tmp_path: Path) -> None:
+    expected = {expected_record(p)["articleId"]: expected_record(p) for p in ARTICLES}
+    # Each page at its own URL's path and query (the 2019 pages under /<section>/article/).
+    urls = [fixture_site + _path_and_query(record["url"]) for record in expected.values()]
+    urls += _url_forms(fixture_site, SEED_ID)  # the seed article again, in every URL form
+    run = run_crawl(["-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl")
+
+    assert "Traceback" not in run.log, run.log[-3000:]
+    assert sorted(item["articleId"] for item in run.items) == sorted(expected)
+    for item in run.items:
+        want = expected[item["articleId"]]
+        for key, value in want.items():
+            if key != "url":
+                assert item[key] == value, (item["articleId"], key)
+        assert item["url"].startswith(fixture_site)
+    # The exact repeat of a URL never leaves Scrapy's scheduler; the other forms are
+    # fetched and dropped by the dedupe pipeline.
+    assert run.stat("dupefilter/filtered") == 1
+    assert run.stat("hkcrawl/dropped/duplicate") == len(_url_forms(fixture_site, SEED_ID)) - 1
+    # Korean stays readable in the file (no \uXXXX escapes), one record per line.
+    assert "정지은".encode() in run.raw and b"\\u" not in run.raw
+    assert run.raw.count(b"\n") == len(expected)
+
+
+def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_path: Path) -> None:
+    urls = [
+        "javascript:alert(1)",
+        "mailto:jeong@hankyung.com",
+        "https://evil.example.com/article/2022061771721",
+        f"{fixture_site}/economy",  # no article id
+        f"{fixture_site}/article/2022061700001",  # 404
+        f"{fixture_site}/article/{SEED_ID}",
+    ]
+    run = run_crawl(["-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl")
+    assert [item["articleId"] for item in run.items] == [SEED_ID]
+    assert run.stat("hkcrawl/rejected_urls/bad_scheme") == 2
+    assert run.stat("hkcrawl/rejected_urls/off_site") == 1
+    assert run.stat("hkcrawl/rejected_urls/not_article_url") == 1
+    assert run.stat("hkcrawl/errors/HttpError") == 1
+
+
+def test_default_output_is_a_dated_jsonl_file_under_data(fixture_site: str, tmp_path: Path) -> None:
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text(f"# the seed article\n{fixture_site}/article/{SEED_ID}\n", encoding="utf-8")
+    run = run_crawl(["-a", f"urls_file={urls_file}"], fixture_site, tmp_path, None)
+    files = list((tmp_path / "data" / "hankyung").glob("*.jsonl"))
+    assert len(files) == 1, run.log[-2000:]
+    assert files[0].name[:4].isdigit()
+    assert files[0].read_text(encoding="utf-8").count('"articleId": "2022061771721"') == 1

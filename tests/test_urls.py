@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from hkcrawl.urls import article_id_from_url, canonicalize, is_article_id, section_slug_from_url
+
+SAME_ARTICLE = [
+    "http://www.hankyung.com/news/app/newsview.php?aid=201803204751e",
+    "http://hei.hankyung.com/news/app/newsview.php?aid=201803204751e&sid=0101",
+    "http://news.hankyung.com/article/201803204751e",
+    "https://www.hankyung.com/economy/article/201803204751e",
+    "https://www.hankyung.com/article/201803204751e",
+    "https://www.hankyung.com/article/201803204751e?utm_source=naver#comments",
+    "  https://www.hankyung.com/article/201803204751e/  ",
+]
+
+
+@pytest.mark.parametrize("url", SAME_ARTICLE)
+def test_every_era_maps_to_one_id_and_canonical_url(url: str) -> None:
+    assert article_id_from_url(url) == "201803204751e"
+    assert canonicalize(url) == "https://www.hankyung.com/article/201803204751e"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.hankyung.com/article/202206177172",  # 12 characters
+        "https://www.hankyung.com/article/2022061771721x",  # 14
+        "https://www.hankyung.com/article/2022061771-21",
+        "https://www.hankyung.com/economy",
+        "https://www.hankyung.com/tag/반도체",
+        "javascript:alert('https://www.hankyung.com/article/2022061771721')",
+        "mailto:x@hankyung.com?aid=2022061771721",
+        "http://www.hankyung.com/news/app/newsview.php?aid=",
+        "http://[::1",
+        "",
+    ],
+)
+def test_non_article_urls_have_no_id(url: str) -> None:
+    assert article_id_from_url(url) is None
+
+
+def test_id_format() -> None:
+    assert is_article_id("2022061771721")
+    assert is_article_id("202607155966v")
+    assert not is_article_id("202206177172")
+
+
+def test_section_slug_only_for_2019_urls() -> None:
+    assert section_slug_from_url("https://www.hankyung.com/it/article/2021032482141") == "it"
+    assert section_slug_from_url("https://www.hankyung.com/article/2021032482141") is None
