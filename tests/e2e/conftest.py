@@ -60,9 +60,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+#: Broken responses at article URLs: each must be counted, none emitted.
+BROKEN_PAGES: dict[str, tuple[int, str, bytes]] = {
+    "/article/2022061700002": (200, "text/html", b""),
+    "/article/2022061700003": (200, "application/octet-stream", b"%PDF-1.7\n\x00\xff\xfe\x89PNG"),
+    "/article/2022061700004": (
+        200,
+        "text/html; charset=utf-8",
+        (ROOT / "tests/fixtures/articles/not_article_economy_list.html").read_bytes(),
+    ),
+}
+
+
 @pytest.fixture
 def fixture_site() -> Iterator[str]:
-    handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": {}})
+    handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": BROKEN_PAGES})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.conftest import article_fixture_pages, expected_record
-from tests.e2e.conftest import run_crawl
+from tests.e2e.conftest import BROKEN_PAGES, run_crawl
 
 ARTICLES = [p for p in article_fixture_pages() if expected_record(p)]
 SEED_ID = "2022061771721"
@@ -58,6 +58,7 @@ def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_pat
         f"{fixture_site}/economy",  # no article id
         f"{fixture_site}/article/2022061700001",  # 404
         f"{fixture_site}/article/{SEED_ID}",
+        *(fixture_site + path for path in BROKEN_PAGES),
     ]
     run = run_crawl(["-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl")
     assert [item["articleId"] for item in run.items] == [SEED_ID]
@@ -65,6 +66,10 @@ def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_pat
     assert run.stat("hkcrawl/rejected_urls/off_site") == 1
     assert run.stat("hkcrawl/rejected_urls/not_article_url") == 1
     assert run.stat("hkcrawl/errors/HttpError") == 1
+    assert run.stat("hkcrawl/pages/empty_page") == 1
+    assert run.stat("hkcrawl/pages/not_article") == 2
+    assert "not_article: " + fixture_site + "/article/2022061700004" in run.log
+    assert "Traceback" not in run.log
 
 
 def test_default_output_is_a_dated_jsonl_file_under_data(fixture_site: str, tmp_path: Path) -> None:

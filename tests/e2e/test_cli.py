@@ -42,3 +42,11 @@ def test_extract_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     proc = _extract(str(tmp_path / "nope.html"))
     assert proc.returncode == 2
     assert "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_extract_fetches_a_url(fixture_site: str) -> None:
+    proc = _extract(f"{fixture_site}/article/2022061771721")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["url"] == f"{fixture_site}/article/2022061771721"
+    assert record["printPage"] == "A11"
