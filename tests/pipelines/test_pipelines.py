@@ -1,0 +1,70 @@
+"""Each pipeline on its own, with a real Crawler's stats."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from hkcrawl.items import Article, Author
+from hkcrawl.pipelines.clean import CleanPipeline
+from hkcrawl.pipelines.dedupe import DuplicateArticlePipeline
+from hkcrawl.pipelines.validate import ValidatePipeline
+from hkcrawl.urls import canonicalize
+
+
+def _article(url: str = "https://www.hankyung.com/article/2022061771721", **fields: object) -> Article:
+    values: dict = {
+        "articleId": "2022061771721",
+        "url": url,
+        "canonicalUrl": canonicalize(url),
+        "headline": "제목",
+        "articleBody": "본문.",
+        "datePublished": "2022-06-17T17:48:00+09:00",
+    }
+    values.update(fields)
+    return Article(**values)
+
+
+@pytest.fixture
+def crawler():
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    return crawler
+
+
+def test_clean_counts_each_rule(crawler) -> None:
+    pipeline = CleanPipeline.from_crawler(crawler)
+    body = "본문.\n\n정지은 기자 jeong@hankyung.com\n\nⓒ 한경닷컴, 무단전재 및 재배포 금지"
+    item = pipeline.process_item(_article(articleBody=body, authors=[Author("정지은")]))
+    assert item.articleBody == "본문."
+    assert crawler.stats.get_value("hkcrawl/cleaned/email_line") == 1
+    assert crawler.stats.get_value("hkcrawl/cleaned/copyright") == 1
+
+
+@pytest.mark.parametrize("missing", ["articleId", "canonicalUrl", "headline", "articleBody", "datePublished"])
+def test_validate_drops_a_record_missing_a_required_field(crawler, missing: str) -> None:
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem, match=missing):
+        pipeline.process_item(_article(**{missing: None}))
+    assert crawler.stats.get_value(f"hkcrawl/dropped/missing_{missing}") == 1
+
+
+def test_validate_passes_a_complete_record(crawler) -> None:
+    item = _article()
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+
+
+def test_dedupe_drops_the_same_article_from_any_url_form(crawler) -> None:
+    pipeline = DuplicateArticlePipeline.from_crawler(crawler)
+    pipeline.process_item(_article("https://www.hankyung.com/article/2022061771721"))
+    for url in (
+        "http://www.hankyung.com/news/app/newsview.php?aid=2022061771721",
+        "http://news.hankyung.com/article/2022061771721",
+        "https://www.hankyung.com/industry/article/2022061771721",
+    ):
+        with pytest.raises(DropItem, match="duplicate"):
+            pipeline.process_item(_article(url))
+    other = _article(articleId="2022061771722")
+    assert pipeline.process_item(other) is other
+    assert crawler.stats.get_value("hkcrawl/dropped/duplicate") == 3
