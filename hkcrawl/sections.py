@@ -65,5 +65,36 @@ SUBSECTIONS: dict[str, dict[str, str]] = {
 }
 
 
+#: Names users may know a section by (the RSS feed names, §2.1) -> its slug.
+SECTION_ALIASES: dict[str, str] = {"finance": "financial-market"}
+
+#: Member-only or paid areas: never crawled (§1.3, §6).
+PREMIUM_PATHS: tuple[str, ...] = ("/premium9", "/bioinsight", "/esg", "/my-news", "/member")
+
+#: RSS feed names (``/feed/<name>``), §2.1.
+FEEDS: tuple[str, ...] = (
+    "all-news", "finance", "economy", "realestate", "it", "politics", "international",
+    "society", "life", "opinion", "sports", "entertainment", "video",
+)  # fmt: skip
+
+
+def list_paths(selected: list[str] | None = None) -> list[str]:
+    """``/<section>`` and ``/<section>/<sub>`` paths to crawl, for all sections or the
+    ``selected`` ones (slugs, aliases, or ``section/sub`` paths). Unknown names raise
+    ValueError naming the valid ones."""
+    if not selected:
+        return [f"/{slug}" for slug in SECTIONS] + [
+            f"/{slug}/{sub}" for slug, subs in SUBSECTIONS.items() for sub in subs
+        ]
+    paths: list[str] = []
+    for name in selected:
+        top, _, sub = name.strip().strip("/").partition("/")
+        top = SECTION_ALIASES.get(top, top)
+        if top not in SECTIONS or (sub and sub not in SUBSECTIONS.get(top, {})):
+            raise ValueError(f"unknown section {name!r}; known: {', '.join(SECTIONS)} (or section/sub-section)")
+        paths += [f"/{top}/{sub}"] if sub else [f"/{top}"] + [f"/{top}/{s}" for s in SUBSECTIONS.get(top, {})]
+    return list(dict.fromkeys(paths))
+
+
 def section_name(slug: str) -> str | None:
     return SECTIONS.get(slug.strip("/").split("/")[0].lower())

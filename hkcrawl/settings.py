@@ -10,6 +10,8 @@ from hkcrawl import __version__
 BOT_NAME = "hkcrawl"
 SPIDER_MODULES = ["hkcrawl.spiders"]
 NEWSPIDER_MODULE = "hkcrawl.spiders"
+# Our `crawl` replaces Scrapy's so that a failed crawl exits non-zero.
+COMMANDS_MODULE = "hkcrawl.commands"
 
 # Where the site lives. Only this changes to crawl the local replica
 # (-s HANKYUNG_BASE_URL=http://127.0.0.1:8000); every code path stays the same.
@@ -36,6 +38,23 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 
 TELNETCONSOLE_ENABLED = False
+
+# Cloudflare challenges (hankyung-site.md §6): retry a blocked request this many
+# times, doubling the host's delay from HKCRAWL_BLOCK_BACKOFF seconds up to the cap;
+# after this many challenges in a row the crawl stops (reason "blocked", exit 3).
+HKCRAWL_BLOCK_RETRIES = 2
+HKCRAWL_BLOCK_BACKOFF = 30.0
+HKCRAWL_BLOCK_MAX_DELAY = 600.0
+HKCRAWL_MAX_CONSECUTIVE_BLOCKS = 8
+
+DOWNLOADER_MIDDLEWARES = {
+    # Above RetryMiddleware (550), so a 503 challenge is seen as a block, not retried blindly.
+    "hkcrawl.middlewares.challenge.ChallengeMiddleware": 590,
+}
+
+EXTENSIONS = {
+    "hkcrawl.extensions.summary.CrawlSummary": 500,
+}
 
 ITEM_PIPELINES = {
     # Clean first: validation must judge the body as it will be exported.

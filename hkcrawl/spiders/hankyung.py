@@ -2,42 +2,107 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from hkcrawl import urls
 from hkcrawl.pages.article import parse_article
+from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
+from hkcrawl.pages.text import KST
 from hkcrawl.record import utc_now
+from hkcrawl.sections import FEEDS, PREMIUM_PATHS, list_paths
+
+DISCOVERY_MODES = ("sections", "all-news", "sitemap", "feeds")
+DEFAULT_DISCOVERY = ("sitemap", "sections")
+#: List pages read per list when neither -a max_pages nor -a since says otherwise.
+DEFAULT_MAX_PAGES = 3
 
 
 class HankyungSpider(scrapy.Spider):
     """Crawl hankyung.com articles.
 
-    Arguments: ``-a urls=URL,URL…`` and/or ``-a urls_file=PATH`` (one URL per line,
-    ``#`` comments allowed): the article pages to fetch, in any of the site's URL forms.
+    Arguments (``-a name=value``):
+
+    - ``urls=URL,URL…`` / ``urls_file=PATH``: fetch these articles (any URL form)
+      instead of discovering; combine with ``discover=`` to do both.
+    - ``discover=sitemap,sections``: where to find articles, any of ``sections``
+      (every section and sub-section list), ``all-news``, ``sitemap`` (Google-News
+      sitemaps), ``feeds`` (RSS; Cloudflare-blocked on the live site since 2026-08).
+    - ``sections=economy,finance``: narrow the section lists (``economy/macro`` too).
+    - ``max_pages=N``: list pages per list (default 3; unlimited when ``since`` is set).
+    - ``since=YYYY-MM-DD`` / ``until=YYYY-MM-DD``: only articles published in that
+      range (KST); with ``sitemap`` it reads the daily sitemaps of every day in it.
+    - ``related_depth=N``: follow "관련 뉴스" links N steps from a discovered article (1).
+    - ``max_articles=N``: stop cleanly after N exported articles.
     """
 
     name = "hankyung"
 
-    def __init__(self, urls: str | None = None, urls_file: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        urls: str | None = None,
+        urls_file: str | None = None,
+        discover: str | None = None,
+        sections: str | None = None,
+        max_pages: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        related_depth: str = "1",
+        max_articles: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.requested_urls = _split_urls(urls) + (_read_urls_file(urls_file) if urls_file else [])
+        self.requested_urls = _split(urls) + (_read_urls_file(urls_file) if urls_file else [])
+        if discover is not None:
+            self.discovery = _split(discover)
+        else:
+            self.discovery = [] if self.requested_urls else list(DEFAULT_DISCOVERY)
+        unknown = set(self.discovery) - set(DISCOVERY_MODES)
+        if unknown:
+            raise ValueError(f"unknown discover mode(s) {sorted(unknown)}; choose from {', '.join(DISCOVERY_MODES)}")
+        self.list_paths = list_paths(_split(sections) or None)
+        self.since = _parse_day(since, "since")
+        self.until = _parse_day(until, "until")
+        if self.since and self.until and self.until < self.since:
+            raise ValueError(f"until={until} is before since={since}")
+        self.max_pages = int(max_pages) if max_pages else (None if self.since else DEFAULT_MAX_PAGES)
+        self.related_depth = int(related_depth)
+        self.max_articles = int(max_articles) if max_articles else None
+        self.exported = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
+        return spider
+
+    def _count_exported(self) -> None:
+        self.exported += 1
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("HANKYUNG_BASE_URL").rstrip("/")
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
-        base_host = urlsplit(self.settings.get("HANKYUNG_BASE_URL")).hostname
+        base_host = urlsplit(self.base_url).hostname
         return urls.ARTICLE_HOSTS | ({base_host} if base_host else set())
 
+    # -- what to fetch first -------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if not self.requested_urls:
-            self.logger.error("No article URLs given: use -a urls=URL,URL… or -a urls_file=PATH")
-            self.crawler.stats.inc_value("hkcrawl/errors/no_start_urls")
+        if not self.requested_urls and not self.discovery:
+            self.logger.error("Nothing to crawl: give -a urls=…, -a urls_file=… or -a discover=…")
+            self.crawler.stats.inc_value("hkcrawl/errors/nothing_to_crawl")
             return
         for url in self.requested_urls:
             reason = self._rejection(url)
@@ -45,7 +110,47 @@ class HankyungSpider(scrapy.Spider):
                 self.logger.warning("Skipping %r: %s", url, reason)
                 self.crawler.stats.inc_value(f"hkcrawl/rejected_urls/{reason.split(':')[0]}")
                 continue
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"depth": 0})
+        for request in self._discovery_requests():
+            yield request
+
+    def _discovery_requests(self) -> Iterator[scrapy.Request]:
+        base = self.base_url
+        if "sitemap" in self.discovery:
+            if self.since:
+                day, last = self.since, self.until or datetime.now(KST).date()
+                while day <= last:
+                    yield self._list_request(f"{base}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
+                    day += timedelta(days=1)
+            else:
+                yield self._list_request(f"{base}/sitemap/latest-article.xml", "sitemap")
+        if "all-news" in self.discovery:
+            yield self._list_request(f"{base}/all-news", "all-news", page=1)
+        if "sections" in self.discovery:
+            for path in self.list_paths:
+                yield self._list_request(f"{base}{path}", "section", page=1)
+        if "feeds" in self.discovery:
+            for feed in FEEDS:
+                yield self._list_request(f"{base}/feed/{feed}", "feed")
+
+    def _list_request(self, url: str, kind: str, page: int | None = None) -> scrapy.Request:
+        paged = f"{url}?page={page}" if page and page > 1 else url
+        return scrapy.Request(
+            paged,
+            callback=self.parse_listing,
+            errback=self.on_error,
+            cb_kwargs={"kind": kind, "list_url": url, "page": page},
+            # Lists are read before articles: they decide what else exists.
+            priority=10,
+        )
+
+    def _article_request(self, article_id: str, depth: int) -> scrapy.Request:
+        return scrapy.Request(
+            f"{self.base_url}/article/{article_id}",
+            callback=self.parse_article,
+            errback=self.on_error,
+            cb_kwargs={"depth": depth},
+        )
 
     def _rejection(self, url: str) -> str | None:
         try:
@@ -56,28 +161,108 @@ class HankyungSpider(scrapy.Spider):
             return f"bad_scheme: only http(s) is fetched, not {parts.scheme or 'none'!r}"
         if parts.hostname not in self.allowed_hosts:
             return f"off_site: {parts.hostname} is not a hankyung.com article host"
+        if parts.path.startswith(PREMIUM_PATHS):
+            return "premium: member-only area"
         if urls.article_id_from_url(url) is None:
             return "not_article_url: no article id in the URL"
         return None
 
-    def parse_article(self, response: Response) -> Iterable:
+    # -- lists ------------------------------------------------------------------
+    def parse_listing(self, response: Response, kind: str, list_url: str, page: int | None) -> Iterable:
+        stats = self.crawler.stats
+        stats.inc_value(f"hkcrawl/lists/{kind}")
+        try:
+            text = response.text
+        except AttributeError:  # not a text response (binary, or an empty body)
+            text = response.body.decode("utf-8", "replace")
+        listing: Listing = _LIST_PARSERS[kind](text, response.url)
+        for sitemap in listing.sitemaps:
+            yield self._list_request(sitemap, "sitemap")
+        for href in listing.rejected:
+            scheme = urlsplit(href).scheme
+            reason = "bad_scheme" if scheme and scheme not in ("http", "https") else "not_article"
+            stats.inc_value(f"hkcrawl/links/{reason}")
+
+        older_seen = False
+        for link in listing.links:
+            day = date.fromisoformat(link.published[:10]) if link.published else None
+            if self.since and day and day < self.since:
+                older_seen = True
+                stats.inc_value("hkcrawl/links/before_since")
+                continue
+            if self.until and day and day > self.until:
+                stats.inc_value("hkcrawl/links/after_until")
+                continue
+            reason = self._rejection(link.url)
+            if reason:
+                stats.inc_value(f"hkcrawl/links/{reason.split(':')[0]}")
+                continue
+            if self._limit_reached():
+                return
+            yield self._article_request(link.article_id, depth=0)
+
+        if page is None:  # sitemaps and feeds are not paged
+            return
+        if not listing.links:
+            stats.inc_value("hkcrawl/lists/stopped/empty_page")
+        elif older_seen:
+            stats.inc_value("hkcrawl/lists/stopped/since")
+        elif self.max_pages is not None and page >= self.max_pages:
+            stats.inc_value("hkcrawl/lists/stopped/max_pages")
+        elif listing.total_pages is not None and page >= listing.total_pages:
+            stats.inc_value("hkcrawl/lists/stopped/last_page")
+        else:
+            yield self._list_request(list_url, kind, page=page + 1)
+
+    # -- articles ---------------------------------------------------------------
+    def parse_article(self, response: Response, depth: int = 0) -> Iterable:
+        if self._limit_reached():
+            raise CloseSpider("max_articles")
         content_type = response.headers.get("Content-Type")
         result = parse_article(response.body, response.url, content_type.decode("latin-1") if content_type else None)
         for problem in result.problems:
             self.crawler.stats.inc_value(f"hkcrawl/pages/{problem}")
             self.logger.warning("%s: %s", problem, response.url)
-        if result.article is not None:
-            self.crawler.stats.inc_value("hkcrawl/pages/article")
-            result.article.dateDownloaded = utc_now()
-            yield result.article
+        article = result.article
+        if article is None:
+            return
+        self.crawler.stats.inc_value("hkcrawl/pages/article")
+        article.dateDownloaded = utc_now()
+        yield article
+        if depth < self.related_depth:
+            for related in article.relatedArticles:
+                article_id = urls.article_id_from_url(related)
+                if article_id:
+                    self.crawler.stats.inc_value("hkcrawl/links/related")
+                    yield self._article_request(article_id, depth=depth + 1)
+
+    def _limit_reached(self) -> bool:
+        return self.max_articles is not None and self.exported >= self.max_articles
 
     def on_error(self, failure: Failure) -> None:
+        # HttpError is an IgnoreRequest too, but a 404/500 is an error worth counting;
+        # robots.txt refusals and blocks are counted where they are decided.
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.logger.info("Not fetched %s: %s", failure.request.url, failure.getErrorMessage())
+            return
         self.crawler.stats.inc_value(f"hkcrawl/errors/{failure.type.__name__}")
         self.logger.error("Failed %s: %s", failure.request.url, failure.getErrorMessage())
 
 
-def _split_urls(value: str | None) -> list[str]:
+_LIST_PARSERS = {"section": parse_section_list, "all-news": parse_all_news, "sitemap": parse_sitemap, "feed": parse_rss}
+
+
+def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _parse_day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"-a {name}= takes a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def _read_urls_file(path: str) -> list[str]:
