@@ -31,7 +31,9 @@ def test_crawl_exports_every_fixture_once_with_every_field(fixture_site: str, tm
     # Each page at its own URL's path and query (the 2019 pages under /<section>/article/).
     urls = [fixture_site + _path_and_query(record["url"]) for record in expected.values()]
     urls += _url_forms(fixture_site, SEED_ID)  # the seed article again, in every URL form
-    run = run_crawl(["-a", "related_depth=0", "-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl")
+    run = run_crawl(
+        ["-a", "related_depth=0", "-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl"
+    )
 
     assert "Traceback" not in run.log, run.log[-3000:]
     assert sorted(item["articleId"] for item in run.items) == sorted(expected)
@@ -60,7 +62,9 @@ def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_pat
         f"{fixture_site}/article/{SEED_ID}",
         *(fixture_site + path for path in BROKEN_PAGES),
     ]
-    run = run_crawl(["-a", "related_depth=0", "-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl")
+    run = run_crawl(
+        ["-a", "related_depth=0", "-a", "urls=" + ",".join(urls)], fixture_site, tmp_path, tmp_path / "out.jsonl"
+    )
     assert [item["articleId"] for item in run.items] == [SEED_ID]
     assert run.stat("hkcrawl/rejected_urls/bad_scheme") == 2
     assert run.stat("hkcrawl/rejected_urls/off_site") == 1
