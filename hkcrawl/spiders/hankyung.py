@@ -81,6 +81,13 @@ class HankyungSpider(scrapy.Spider):
         self.exported = 0
 
     @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        if not settings.getdict("FEEDS"):
+            feed = {"format": "jsonlines", "encoding": "utf-8"}
+            settings.set("FEEDS", {settings.get("HKCRAWL_DEFAULT_FEED"): feed}, priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
@@ -203,14 +210,14 @@ class HankyungSpider(scrapy.Spider):
 
         if page is None:  # sitemaps and feeds are not paged
             return
+        # The pager's total (span.total) is not trusted as a stop: the empty page is
+        # the site's own end-of-list signal (hankyung-site.md §1.3), one request later.
         if not listing.links:
             stats.inc_value("hkcrawl/lists/stopped/empty_page")
         elif older_seen:
             stats.inc_value("hkcrawl/lists/stopped/since")
         elif self.max_pages is not None and page >= self.max_pages:
             stats.inc_value("hkcrawl/lists/stopped/max_pages")
-        elif listing.total_pages is not None and page >= listing.total_pages:
-            stats.inc_value("hkcrawl/lists/stopped/last_page")
         else:
             yield self._list_request(list_url, kind, page=page + 1)
 

@@ -50,6 +50,7 @@ def test_crawl_exports_every_fixture_once_with_every_field(fixture_site: str, tm
     # Korean stays readable in the file (no \uXXXX escapes), one record per line.
     assert "정지은".encode() in run.raw and b"\\u" not in run.raw
     assert run.raw.count(b"\n") == len(expected)
+    assert not (tmp_path / "data").exists(), "-O replaces the default dated file, it does not add to it"
 
 
 def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_path: Path) -> None:

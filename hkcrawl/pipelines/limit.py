@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+
+from hkcrawl.items import Article
+
+logger = logging.getLogger(__name__)
+
+
+class ArticleLimitPipeline:
+    """Enforces ``-a max_articles=N`` exactly: the N+1th record is dropped, the crawl closes.
+
+    The spider also stops scheduling once N records are out, but pages already
+    downloading still produce records; only the last pipeline sees the true count.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.passed = 0
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleLimitPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        limit = getattr(self.crawler.spider, "max_articles", None)
+        if limit is not None and self.passed >= limit:
+            self.crawler.stats.inc_value("hkcrawl/dropped/max_articles")
+            if not self.closing:
+                self.closing = True
+                logger.info("max_articles=%d reached: closing the crawl", limit)
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+            raise DropItem(f"max_articles={limit} reached")
+        self.passed += 1
+        return item
