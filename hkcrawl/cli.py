@@ -58,6 +58,12 @@ def extract_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_command(args: argparse.Namespace) -> int:
+    from hkcrawl.demo import run_demo  # the replica is only loaded for the demo
+
+    return run_demo(args.articles, args.output, args.discover)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hkcrawl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("source", metavar="FILE_OR_URL", help="a saved HTML file, or an http(s) URL to fetch")
     extract.add_argument("--url", help="the URL the saved page came from (gives the article id and resolves links)")
     extract.set_defaults(handler=extract_command)
+    demo = commands.add_parser(
+        "demo",
+        help="start the bundled replica of hankyung.com, crawl it with the real spider, write JSONL",
+    )
+    demo.add_argument("--articles", type=int, default=1000, help="articles on the replica (default 1000)")
+    demo.add_argument("--discover", default="sections,sitemap", help="the spider's -a discover= (%(default)s)")
+    demo.add_argument("--output", type=Path, help="JSONL file to write (default data/demo/<UTC time>.jsonl)")
+    demo.set_defaults(handler=demo_command)
     return parser
 
 

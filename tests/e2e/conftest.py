@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from hkcrawl.demo import crawl_environment, local_crawl_command
+from hkcrawl.replica import ReplicaServer, SiteModel
 from hkcrawl.urls import article_id_from_url
 from tests.conftest import ROOT, article_fixture_pages, expected_record
 
@@ -86,6 +86,13 @@ def fixture_site() -> Iterator[str]:
         thread.join(5)
 
 
+@pytest.fixture
+def replica() -> Iterator[ReplicaServer]:
+    """A 300-article replica: every list, feed and sitemap of the real site, small."""
+    with ReplicaServer(SiteModel(articles=300)) as server:
+        yield server
+
+
 @dataclass
 class CrawlRun:
     returncode: int
@@ -103,19 +110,14 @@ class CrawlRun:
         return 0
 
 
-FAST = [
-    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=INFO",
-]  # fmt: skip
-
-
-def run_crawl(args: list[str], base_url: str, cwd: Path, output: Path | None) -> CrawlRun:
+def run_crawl(
+    args: list[str], base_url: str, cwd: Path, output: Path | None, settings: dict[str, str] | None = None
+) -> CrawlRun:
     """The real ``scrapy crawl hankyung`` in a subprocess, as a user runs it."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "hankyung", *FAST, "-s", f"HANKYUNG_BASE_URL={base_url}"]
+    command = local_crawl_command(base_url, *args, settings={"LOG_LEVEL": "INFO", **(settings or {})})
     if output is not None:
         command += ["-O", str(output)]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "hkcrawl.settings", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(command + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(command, cwd=cwd, env=crawl_environment(), capture_output=True, text=True, timeout=300)
     raw = output.read_bytes() if output is not None and output.exists() else b""
     items = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     return CrawlRun(proc.returncode, proc.stderr, items, raw)

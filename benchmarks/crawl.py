@@ -1,0 +1,107 @@
+"""A full crawl of a 5,000-article replica vs a bare Scrapy spider, same run.
+
+    .venv/bin/python benchmarks/crawl.py [--articles 5000] [--repeat 3]
+
+The replica runs in this process (a thread); each crawl is a child process, so
+its CPU time and peak memory are its own (os.wait4). The bare spider fetches
+exactly the URLs the hkcrawl crawl fetched (taken from the replica's request log),
+with the same concurrency, and does nothing with them: the ceiling for this machine.
+Runs alternate (hkcrawl, bare, hkcrawl, …) so drift in machine load hits both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hkcrawl.demo import LOCAL_SITE_SETTINGS, crawl_environment, local_crawl_command  # noqa: E402
+from hkcrawl.replica import ReplicaServer, SiteModel  # noqa: E402
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    max_rss_mb: float
+    pages: int
+    articles: int
+
+
+def measure(command: list[str], env: dict[str, str], cwd: Path, replica: ReplicaServer, log: Path) -> Run:
+    replica.log.clear()
+    with log.open("w") as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"crawl failed ({status}); see {log}")
+    pages = len(replica.log.records)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, pages, replica.log.count("/article/"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hkcrawl-bench-"))
+    with ReplicaServer(SiteModel(articles=args.articles)) as replica:
+        hk_command = local_crawl_command(
+            replica.base_url, "-a", "discover=sections,all-news,sitemap", "-a", "max_pages=100000",
+            "-O", str(work / "out.jsonl"),
+        )  # fmt: skip
+        ours: list[Run] = []
+        bare: list[Run] = []
+        for round_number in range(args.repeat):
+            ours.append(measure(hk_command, crawl_environment(), work, replica, work / "hkcrawl.log"))
+            urls = work / "urls.txt"
+            urls.write_text(
+                "\n".join(replica.base_url + r.path for r in replica.log.records if r.path != "/robots.txt")
+            )
+            bare_spider = str(ROOT / "benchmarks" / "bare_spider.py")
+            bare_command = [sys.executable, "-m", "scrapy", "runspider", bare_spider, "-a", f"urls_file={urls}",
+                            "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False"]  # fmt: skip
+            for name, value in LOCAL_SITE_SETTINGS.items():
+                bare_command += ["-s", f"{name}={value}"]
+            bare_env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+            bare.append(measure(bare_command, bare_env, work, replica, work / "bare.log"))
+            print(
+                f"round {round_number + 1}: hkcrawl {ours[-1].pages / ours[-1].wall:.0f} pages/s, "
+                f"bare {bare[-1].pages / bare[-1].wall:.0f} pages/s",
+                file=sys.stderr,
+            )
+
+    def row(name: str, runs: list[Run]) -> tuple[float, str]:
+        rate = statistics.median(r.pages / r.wall for r in runs)
+        cpu_per_1000 = statistics.median(r.cpu / max(r.articles, 1) * 1000 for r in runs)
+        text = (
+            f"| {name} | {runs[0].pages} | {runs[0].articles} | {statistics.median(r.wall for r in runs):.1f} | "
+            f"{rate:.0f} | {cpu_per_1000:.1f} | {max(r.max_rss_mb for r in runs):.0f} |"
+        )
+        return rate, text
+
+    print(f"{args.articles}-article replica, {args.repeat} alternating rounds, medians; 2-core machine")
+    print("| crawler | requests | article pages | wall s | pages/s | CPU s per 1,000 articles | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    ours_rate, ours_row = row("hkcrawl (extract, clean, validate, dedupe, JSONL)", ours)
+    bare_rate, bare_row = row("bare Scrapy spider (download only)", bare)
+    print(ours_row)
+    print(bare_row)
+    print(f"\nhkcrawl reaches {ours_rate / bare_rate:.0%} of the bare spider's pages/s (target: at least 70%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

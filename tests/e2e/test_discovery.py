@@ -1,0 +1,197 @@
+"""The real ``scrapy crawl hankyung`` discovering articles on the local replica."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from hkcrawl.replica import ReplicaServer
+from tests.e2e.conftest import run_crawl
+
+IGNORED = {"url", "dateDownloaded"}
+
+
+def _article_requests(replica: ReplicaServer) -> Counter[str]:
+    return Counter(r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/"))
+
+
+def test_full_crawl_collects_every_article_once_and_right(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    run = run_crawl(
+        ["-a", "discover=sections,all-news,sitemap", "-a", "max_pages=1000"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    ids = [item["articleId"] for item in run.items]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(model.ids())
+    # Each article page fetched once, although lists, sitemaps and related links repeat it.
+    assert max(_article_requests(replica).values()) == 1
+    for item in run.items:
+        expected = model.expected_record(item["articleId"], rendered=False)
+        wrong = {
+            key: (item[key], value) for key, value in expected.items() if key not in IGNORED and item[key] != value
+        }
+        assert not wrong, (item["articleId"], wrong)
+    assert "Summary: exported 300 article(s)" in run.log
+    assert run.stat("hkcrawl/dropped/duplicate") == 0
+
+
+def test_related_links_followed_to_the_configured_depth(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    start = next(
+        aid
+        for aid in model.ids()
+        if "js_related" not in model.article(aid).kinds and len(model.expected_record(aid)["relatedArticles"]) >= 2
+    )
+
+    def related(aid: str) -> set[str]:
+        return {url.rsplit("/", 1)[-1] for url in model.expected_record(aid, rendered=False)["relatedArticles"]}
+
+    depth1 = related(start) - {start}
+    depth2 = set().union(*(related(aid) for aid in depth1)) - depth1 - {start}
+    url = f"{replica.base_url}/article/{start}"
+    for depth, want in ((0, {start}), (1, {start} | depth1), (2, {start} | depth1 | depth2)):
+        replica.log.clear()
+        output = tmp_path / f"depth{depth}.jsonl"
+        run = run_crawl(["-a", f"urls={url}", "-a", f"related_depth={depth}"], replica.base_url, tmp_path, output)
+        fetched = set(_article_requests(replica))
+        assert fetched == want, (depth, fetched ^ want)
+        assert {item["articleId"] for item in run.items} == want
+    # Most-read widgets are not related articles: never followed.
+    popular = set(model.popular(start)) - depth1 - depth2 - {start}
+    assert popular and not popular & fetched
+
+
+def test_pagination_stops_at_the_empty_page(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    run = run_crawl(
+        ["-a", "discover=sections", "-a", "sections=economy/macro", "-a", "max_pages=1000", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    pages = sorted(
+        int(parse_qs(urlsplit(r.path).query).get("page", ["1"])[0]) for r in replica.log.matching("/economy/macro")
+    )
+    total = model.total_pages("economy", "macro")
+    assert pages == list(range(1, total + 2))  # every page, then the first empty one
+    assert run.stat("hkcrawl/lists/stopped/empty_page") == 1
+    assert {item["articleId"] for item in run.items} == set(model.ids("economy", "macro"))
+
+
+def test_pagination_stops_at_max_pages(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = run_crawl(
+        ["-a", "discover=sections,all-news", "-a", "max_pages=2", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    pages = [parse_qs(urlsplit(r.path).query).get("page", ["1"])[0] for r in replica.log.matching(kind="section")]
+    assert set(pages) <= {"1", "2"}
+    assert not [r for r in replica.log.matching("/all-news") if "page=3" in r.path]
+    assert run.stat("hkcrawl/lists/stopped/max_pages") >= 1
+
+
+def test_pagination_stops_at_since(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    newest = model.article(model.ids()[0]).published.date()
+    since = newest.isoformat()  # only the newest day
+    run = run_crawl(
+        ["-a", "discover=all-news", "-a", f"since={since}", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    want = {aid for aid in model.ids() if model.article(aid).published.date() >= newest}
+    assert {item["articleId"] for item in run.items} == want
+    assert run.stat("hkcrawl/lists/stopped/since") == 1
+    # It stopped on the first page that reached back past `since`, not at the end.
+    pages_read = len(replica.log.matching("/all-news"))
+    assert pages_read <= len(want) // model.page_size + 2 < model.total_pages()
+
+
+def test_daily_sitemaps_back_fill_a_date_range(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    days = sorted(model.days_with_articles())[1:3]
+    since, until = (f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in (days[0], days[-1]))
+    run = run_crawl(
+        ["-a", "discover=sitemap", "-a", f"since={since}", "-a", f"until={until}", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    want = {aid for aid in model.ids() if aid[:8] in days}
+    assert {item["articleId"] for item in run.items} == want
+    assert {r.path for r in replica.log.matching("/sitemap/")} == {f"/sitemap/daily-article/{d}.xml" for d in days}
+
+
+def test_robots_and_site_rules_hold(replica: ReplicaServer, tmp_path: Path) -> None:
+    run_crawl(
+        ["-a", "discover=sections,all-news,sitemap,feeds", "-a", "max_pages=2"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    paths = [r.path for r in replica.log.records]
+    assert paths[0] == "/robots.txt"
+    disallowed = ("/tag/", "/api/", "/ext-api/", "/print/", "/ad/", "/premium9")
+    assert not [p for p in paths if p.startswith(disallowed)]
+
+
+def test_old_url_forms_give_one_record(replica: ReplicaServer, tmp_path: Path) -> None:
+    aid = replica.model.ids()[5]
+    section = replica.model.article(aid).section
+    urls = [
+        f"{replica.base_url}/news/app/newsview.php?aid={aid}",
+        f"{replica.base_url}/{section}/article/{aid}",
+        f"{replica.base_url}/article/{aid}",
+    ]
+    run = run_crawl(
+        ["-a", "urls=" + ",".join(urls), "-a", "related_depth=0"], replica.base_url, tmp_path, tmp_path / "o.jsonl"
+    )
+    assert [item["articleId"] for item in run.items] == [aid]
+    assert run.items[0]["canonicalUrl"] == f"https://www.hankyung.com/article/{aid}"
+
+
+def test_max_articles_stops_cleanly(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = run_crawl(
+        ["-a", "discover=all-news", "-a", "max_articles=7"], replica.base_url, tmp_path, tmp_path / "out.jsonl"
+    )
+    assert len(run.items) == 7
+    assert run.returncode == 0
+    assert "'finish_reason': 'max_articles'" in run.log
+
+
+def test_persistent_challenges_stop_the_crawl_with_exit_3(replica: ReplicaServer, tmp_path: Path) -> None:
+    replica.set_challenge("all")
+    run = run_crawl(
+        ["-a", "discover=sections"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+        settings={"HKCRAWL_BLOCK_BACKOFF": "0.05", "HKCRAWL_BLOCK_MAX_DELAY": "0.1", "ROBOTSTXT_OBEY": "False"},
+    )
+    assert run.items == []
+    assert run.returncode == 3
+    assert run.stat("hkcrawl/blocks/challenge") >= 8
+    assert "Blocked: 8 challenge pages in a row" in run.log
+    assert "Crawl FAILED: blocked by the site" in run.log
+
+
+def test_occasional_challenges_are_retried_never_emitted(replica: ReplicaServer, tmp_path: Path) -> None:
+    replica.set_challenge("rate:0.15")
+    run = run_crawl(
+        ["-a", "discover=all-news", "-a", "max_pages=3", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+        settings={"HKCRAWL_BLOCK_BACKOFF": "0.01", "HKCRAWL_BLOCK_MAX_DELAY": "0.05", "HKCRAWL_BLOCK_RETRIES": "6"},
+    )
+    assert run.stat("hkcrawl/blocks/challenge") > 0
+    assert run.returncode == 0, run.log[-2000:]
+    assert {item["articleId"] for item in run.items} == set(replica.model.ids()[: 3 * replica.model.page_size])
+    assert all(item["headline"] and "Just a moment" not in item["headline"] for item in run.items)
