@@ -64,6 +64,50 @@ def demo_command(args: argparse.Namespace) -> int:
     return run_demo(args.articles, args.output, args.discover)
 
 
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+def cron_command(args: argparse.Namespace) -> int:
+    """One scheduled run: lock, crawl, log to a file, exit non-zero on failure.
+
+    Made for cron's bare environment: no PATH or terminal needed, every path is
+    under --dir, and output on stdout/stderr only when something is wrong (cron
+    mails what a job prints).
+    """
+    import os
+
+    from scrapy.cmdline import execute
+
+    from hkcrawl import lock
+    from hkcrawl.output import run_id_now
+
+    home = Path(args.dir).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.chdir(home)
+    try:
+        lock.acquire(home / "state" / "hankyung.lock")
+    except lock.LockBusy as busy:
+        print(f"hkcrawl cron: {busy}: not starting a second one", file=sys.stderr)
+        return EXIT_BUSY
+    log_file = home / "logs" / f"hankyung-{run_id_now()}.log"
+    log_file.parent.mkdir(exist_ok=True)
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "hkcrawl.settings"
+    crawl_args = [arg for arg in args.crawl_args if arg != "--"]
+    try:
+        execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *crawl_args])
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    if code != 0:
+        reports = sorted((home / "data" / "hankyung").glob("*.report.json"))
+        failure = json.loads(reports[-1].read_text(encoding="utf-8")).get("failure") if reports else None
+        print(
+            f"hkcrawl cron: the crawl failed (exit {code}): {failure or 'see the log'}; log: {log_file}",
+            file=sys.stderr,
+        )
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hkcrawl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--discover", default="sections,sitemap", help="the spider's -a discover= (%(default)s)")
     demo.add_argument("--output", type=Path, help="JSONL file to write (default data/demo/<UTC time>.jsonl)")
     demo.set_defaults(handler=demo_command)
+    cron = commands.add_parser(
+        "cron",
+        help="one scheduled crawl: locked against overlap, logged to DIR/logs, non-zero exit when it failed",
+    )
+    cron.add_argument("--dir", required=True, help="working directory: data/, state/ and logs/ go under it")
+    cron.add_argument("crawl_args", nargs=argparse.REMAINDER, help="after --: arguments for scrapy crawl (-a …, -s …)")
+    cron.set_defaults(handler=cron_command)
     return parser
 
 

@@ -45,5 +45,6 @@ class Article:
     isPremium: bool = False
     inLanguage: str = "ko"
     dateDownloaded: str | None = None
+    isUpdate: bool = False
     layout: str | None = None
     articleBodyHash: str | None = None

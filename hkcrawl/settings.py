@@ -53,7 +53,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    # The summary decides the verdict first; the run output then writes it to the report.
     "hkcrawl.extensions.summary.CrawlSummary": 500,
+    "hkcrawl.output.RunOutput": 600,
 }
 
 # Scrapy starts CONCURRENT_ITEMS asyncio worker tasks for the output of *every*
@@ -73,12 +75,28 @@ ITEM_PIPELINES = {
     "hkcrawl.pipelines.limit.ArticleLimitPipeline": 900,
 }
 
-# JSON Lines, UTF-8, Korean kept readable (Scrapy writes \uXXXX escapes unless an
-# encoding is set). When no feed is given (-o/-O/FEEDS), the spider writes this
-# dated file per run. It is not put in FEEDS here, because Scrapy adds -o/-O to
-# FEEDS rather than replacing it: every run would also write the default file.
+# Output: each run writes data/hankyung/<UTC start>.jsonl (via a .part file renamed
+# when complete) and <UTC start>.report.json beside it (hkcrawl/output.py). With
+# -o/-O the named feed is written instead. JSON Lines, UTF-8, Korean kept readable
+# (Scrapy writes \uXXXX escapes unless an encoding is set).
 FEED_EXPORT_ENCODING = "utf-8"
-HKCRAWL_DEFAULT_FEED = "data/%(name)s/%(time)s.jsonl"
+HKCRAWL_OUTPUT_DIR = "data/hankyung"
+HKCRAWL_OUTPUT_GZIP = False
+# Records are fsync'd, then marked known in the state, at least this often.
+HKCRAWL_CHECKPOINT_ITEMS = 50
+HKCRAWL_CHECKPOINT_SECONDS = 5.0
+
+# Incremental state: what earlier runs exported (SQLite), and the run lock.
+HKCRAWL_STATE_ENABLED = True
+HKCRAWL_STATE_DIR = "state"
+# Edits (a new 수정 time) are found through the daily sitemaps of this many of the
+# newest days in the latest sitemap; articles edited later than that are not refetched.
+HKCRAWL_UPDATE_DAYS = 2
+
+# When a finished crawl still counts as failed (exit status 1, report "failed"):
+HKCRAWL_MAX_ERROR_RATE = 0.2  # share of requests that errored
+HKCRAWL_MIN_VALID_RATE = 0.8  # share of article pages giving a valid record (layout drift)
+HKCRAWL_EXPECT_NEW_WITHIN_HOURS = 24.0  # hankyung publishes every hour; 0 disables
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

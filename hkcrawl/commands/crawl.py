@@ -12,7 +12,6 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from hkcrawl.extensions.summary import failure_reason
 from hkcrawl.middlewares.challenge import BLOCKED_REASON
 
 EXIT_FAILED = 1
@@ -31,5 +30,5 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = EXIT_FAILED
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        if failure_reason(stats):
+        if stats.get("hkcrawl/failure"):
             self.exitcode = EXIT_BLOCKED if stats.get("finish_reason") == BLOCKED_REASON else EXIT_FAILED

@@ -8,13 +8,18 @@ what was exported (per section), what was dropped and why, and what went wrong
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
 from hkcrawl.items import Article
 from hkcrawl.middlewares.challenge import BLOCKED_REASON
+
+if TYPE_CHECKING:
+    from hkcrawl.state import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +35,13 @@ def _line(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
 
 
-def failure_reason(stats: dict[str, Any]) -> str | None:
-    """Why this crawl counts as failed, or None when it did its job."""
+def failure_reason(stats: dict[str, Any], settings: BaseSettings, state: StateStore | None = None) -> str | None:
+    """Why this crawl counts as failed, or None when it did its job.
+
+    Besides a block or an early end: too many download errors, too few article
+    pages giving a valid record (the site's markup changed: "layout drift"), or no
+    new article for longer than the site ever goes quiet.
+    """
     reason = stats.get("finish_reason")
     if reason == BLOCKED_REASON:
         return "blocked by the site (Cloudflare challenges)"
@@ -39,6 +49,26 @@ def failure_reason(stats: dict[str, Any]) -> str | None:
         return f"the crawl ended early: {reason}"
     if stats.get("hkcrawl/errors/nothing_to_crawl"):
         return "nothing to crawl (no URLs and no discovery)"
+    requests = stats.get("downloader/request_count", 0)
+    # Download errors and exceptions in our own callbacks (a bug, or a page shape we
+    # never planned for) both count.
+    errors = sum(_with_prefix(stats, "hkcrawl/errors/").values()) + stats.get("spider_exceptions/count", 0)
+    if requests >= 20 and errors / requests > settings.getfloat("HKCRAWL_MAX_ERROR_RATE"):
+        return f"{errors} of {requests} requests failed (over HKCRAWL_MAX_ERROR_RATE)"
+    pages = stats.get("hkcrawl/pages/article", 0)
+    invalid = stats.get("hkcrawl/dropped/invalid", 0)
+    if pages >= 20 and (pages - invalid) / pages < settings.getfloat("HKCRAWL_MIN_VALID_RATE"):
+        return (
+            f"layout drift: only {pages - invalid} of {pages} article pages gave a valid record "
+            f"(see hkcrawl/dropped/missing_* and docs/site-markup.md)"
+        )
+    window = settings.getfloat("HKCRAWL_EXPECT_NEW_WITHIN_HOURS")
+    if state is not None and window > 0 and not stats.get("hkcrawl/exported/new"):
+        last = state.last_run_with_new_articles()
+        if last is not None and datetime.fromisoformat(last.replace("Z", "+00:00")) < datetime.now(UTC) - timedelta(
+            hours=window
+        ):
+            return f"no new article since {last} (more than HKCRAWL_EXPECT_NEW_WITHIN_HOURS={window:g} h)"
     return None
 
 
@@ -50,7 +80,8 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"exported {exported} article(s); by section: {_line(_with_prefix(stats, 'hkcrawl/exported/section/'))}",
         f"dropped: {_line(_with_prefix(stats, 'hkcrawl/dropped/'))}",
         f"blocks: {_line(_with_prefix(stats, 'hkcrawl/blocks/'))}; "
-        f"errors: {_line(_with_prefix(stats, 'hkcrawl/errors/'))}; "
+        f"errors: {_line(_with_prefix(stats, 'hkcrawl/errors/'))}, "
+        f"spider exceptions {stats.get('spider_exceptions/count', 0)}; "
         f"page problems: {_line({k: v for k, v in _with_prefix(stats, 'hkcrawl/pages/').items() if k != 'article'})}",
         f"requests {stats.get('downloader/request_count', 0)}, list pages read {lists_read}, "
         f"finish reason {stats.get('finish_reason')}",
@@ -77,6 +108,8 @@ class CrawlSummary:
         stats.setdefault("finish_reason", reason)
         for line in summary_lines(stats):
             logger.info("Summary: %s", line)
-        failure = failure_reason(stats)
+        failure = failure_reason(stats, self.crawler.settings, getattr(self.crawler, "_hkcrawl_state", None))
+        # Read by the run report (hkcrawl.output) and the crawl command's exit status.
+        self.crawler.stats.set_value("hkcrawl/failure", failure)
         if failure:
             logger.error("Crawl FAILED: %s", failure)

@@ -25,6 +25,8 @@ class Link:
     article_id: str
     published: str | None = None
     title: str | None = None
+    #: The 수정 time, where the source gives one (daily sitemaps' ``lastmod``).
+    modified: str | None = None
 
 
 @dataclass
@@ -38,7 +40,14 @@ class Listing:
     sitemaps: list[str] = field(default_factory=list)
 
 
-def _link(href: str | None, base_url: str, published: str | None, title: str | None, listing: Listing) -> None:
+def _link(
+    href: str | None,
+    base_url: str,
+    published: str | None,
+    title: str | None,
+    listing: Listing,
+    modified: str | None = None,
+) -> None:
     href = (href or "").strip()
     if not href:
         return
@@ -47,7 +56,7 @@ def _link(href: str | None, base_url: str, published: str | None, title: str | N
     if article_id is None:
         listing.rejected.append(href)
         return
-    listing.links.append(Link(absolute, article_id, published, normalize_space(title) if title else None))
+    listing.links.append(Link(absolute, article_id, published, normalize_space(title) if title else None, modified))
 
 
 def parse_section_list(html: str, url: str) -> Listing:
@@ -104,6 +113,7 @@ def parse_sitemap(xml: str | bytes, url: str) -> Listing:
             kst_from_iso(entry.xpath("news/publication_date/text()").get() or entry.xpath("lastmod/text()").get()),
             entry.xpath("news/title/text()").get(),
             listing,
+            modified=kst_from_iso(entry.xpath("lastmod/text()").get()),
         )
     return listing
 

@@ -16,6 +16,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from hkcrawl import urls
+from hkcrawl.output import state_for
 from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
 from hkcrawl.pages.text import KST
@@ -81,16 +82,12 @@ class HankyungSpider(scrapy.Spider):
         self.exported = 0
 
     @classmethod
-    def update_settings(cls, settings: Any) -> None:
-        super().update_settings(settings)
-        if not settings.getdict("FEEDS"):
-            feed = {"format": "jsonlines", "encoding": "utf-8"}
-            settings.set("FEEDS", {settings.get("HKCRAWL_DEFAULT_FEED"): feed}, priority="spider")
-
-    @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
+        spider.export_state = state_for(crawler)
+        # Paging stops at a page of known articles older than this (see parse_listing).
+        spider.newest_known = spider.export_state.newest_published() if spider.export_state else None
         return spider
 
     def _count_exported(self) -> None:
@@ -130,7 +127,7 @@ class HankyungSpider(scrapy.Spider):
                     yield self._list_request(f"{base}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
                     day += timedelta(days=1)
             else:
-                yield self._list_request(f"{base}/sitemap/latest-article.xml", "sitemap")
+                yield self._list_request(f"{base}/sitemap/latest-article.xml", "latest-sitemap")
         if "all-news" in self.discovery:
             yield self._list_request(f"{base}/all-news", "all-news", page=1)
         if "sections" in self.discovery:
@@ -185,12 +182,20 @@ class HankyungSpider(scrapy.Spider):
         listing: Listing = _LIST_PARSERS[kind](text, response.url)
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
+        if kind == "latest-sitemap" and self.export_state is not None:
+            # The latest sitemap has no 수정 times; the daily ones do (lastmod). Reading
+            # the days it covers lets a rerun find the articles edited since it last ran.
+            days = sorted({link.published[:10] for link in listing.links if link.published}, reverse=True)
+            for day in days[: self.settings.getint("HKCRAWL_UPDATE_DAYS")]:
+                compact = day.replace("-", "")
+                yield self._list_request(f"{self.base_url}/sitemap/daily-article/{compact}.xml", "sitemap")
         for href in listing.rejected:
             scheme = urlsplit(href).scheme
             reason = "bad_scheme" if scheme and scheme not in ("http", "https") else "not_article"
             stats.inc_value(f"hkcrawl/links/{reason}")
 
         older_seen = False
+        known_and_old = 0
         for link in listing.links:
             day = date.fromisoformat(link.published[:10]) if link.published else None
             if self.since and day and day < self.since:
@@ -204,6 +209,10 @@ class HankyungSpider(scrapy.Spider):
             if reason:
                 stats.inc_value(f"hkcrawl/links/{reason.split(':')[0]}")
                 continue
+            if self._already_exported(link.article_id, link.modified):
+                if self.newest_known and link.published and link.published < self.newest_known:
+                    known_and_old += 1
+                continue
             if self._limit_reached():
                 return
             yield self._article_request(link.article_id, depth=0)
@@ -216,6 +225,10 @@ class HankyungSpider(scrapy.Spider):
             stats.inc_value("hkcrawl/lists/stopped/empty_page")
         elif older_seen:
             stats.inc_value("hkcrawl/lists/stopped/since")
+        elif known_and_old == len(listing.links):
+            # Everything here was exported before and is older than the newest known
+            # article: the pages after it (older still) hold nothing new.
+            stats.inc_value("hkcrawl/lists/stopped/known")
         elif self.max_pages is not None and page >= self.max_pages:
             stats.inc_value("hkcrawl/lists/stopped/max_pages")
         else:
@@ -235,13 +248,25 @@ class HankyungSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("hkcrawl/pages/article")
         article.dateDownloaded = utc_now()
+        article.isUpdate = bool(self.export_state and article.articleId and self.export_state.known(article.articleId))
         yield article
         if depth < self.related_depth:
             for related in article.relatedArticles:
                 article_id = urls.article_id_from_url(related)
-                if article_id:
+                if article_id and not self._already_exported(article_id, None):
                     self.crawler.stats.inc_value("hkcrawl/links/related")
                     yield self._article_request(article_id, depth=depth + 1)
+
+    def _already_exported(self, article_id: str, modified: str | None) -> bool:
+        """Known from an earlier run, and not modified since (as far as the link tells)."""
+        known = self.export_state.known(article_id) if self.export_state is not None else None
+        if known is None:
+            return False
+        if modified and modified > (known.modified or known.published or ""):
+            self.crawler.stats.inc_value("hkcrawl/links/modified")
+            return False
+        self.crawler.stats.inc_value("hkcrawl/links/known")
+        return True
 
     def _limit_reached(self) -> bool:
         return self.max_articles is not None and self.exported >= self.max_articles
@@ -256,7 +281,13 @@ class HankyungSpider(scrapy.Spider):
         self.logger.error("Failed %s: %s", failure.request.url, failure.getErrorMessage())
 
 
-_LIST_PARSERS = {"section": parse_section_list, "all-news": parse_all_news, "sitemap": parse_sitemap, "feed": parse_rss}
+_LIST_PARSERS = {
+    "section": parse_section_list,
+    "all-news": parse_all_news,
+    "sitemap": parse_sitemap,
+    "latest-sitemap": parse_sitemap,
+    "feed": parse_rss,
+}
 
 
 def _split(value: str | None) -> list[str]:

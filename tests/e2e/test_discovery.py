@@ -56,8 +56,9 @@ def test_related_links_followed_to_the_configured_depth(replica: ReplicaServer, 
     url = f"{replica.base_url}/article/{start}"
     for depth, want in ((0, {start}), (1, {start} | depth1), (2, {start} | depth1 | depth2)):
         replica.log.clear()
-        output = tmp_path / f"depth{depth}.jsonl"
-        run = run_crawl(["-a", f"urls={url}", "-a", f"related_depth={depth}"], replica.base_url, tmp_path, output)
+        work = tmp_path / f"depth{depth}"  # its own state: nothing is "known" from the run before
+        work.mkdir()
+        run = run_crawl(["-a", f"urls={url}", "-a", f"related_depth={depth}"], replica.base_url, work, work / "o.jsonl")
         fetched = set(_article_requests(replica))
         assert fetched == want, (depth, fetched ^ want)
         assert {item["articleId"] for item in run.items} == want

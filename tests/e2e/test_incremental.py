@@ -1,0 +1,214 @@
+"""Scheduled runs against the replica: incremental, killable, locked, honest exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from hkcrawl.demo import crawl_environment, local_crawl_command
+from hkcrawl.replica import ReplicaServer
+from tests.e2e.conftest import run_crawl
+
+FULL = ["-a", "max_pages=1000"]
+
+
+def _finished_ids(work: Path) -> list[str]:
+    ids = []
+    for path in sorted((work / "data" / "hankyung").glob("*.jsonl*")):
+        if path.name.endswith(".part"):
+            continue
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        ids += [json.loads(line)["articleId"] for line in raw.decode("utf-8").splitlines()]
+    return ids
+
+
+def _reports(work: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((work / "data" / "hankyung").glob("*.report.json"))]
+
+
+def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    end = model.now
+    model.now = end - timedelta(hours=10)
+    first = run_crawl(FULL, replica.base_url, tmp_path, None)
+    assert first.returncode == 0, first.log[-2000:]
+    before = set(model.ids())
+    modified_before = {aid: model.modified(aid) for aid in before}
+    assert set(_finished_ids(tmp_path)) == before
+
+    model.now = end
+    new = set(model.ids()) - before
+    # 수정 times that fell in those 10 hours: the articles were edited since run 1.
+    edited = {aid for aid in before if model.modified(aid) != modified_before[aid]}
+    assert 10 <= len(new) < 100 and edited
+    replica.log.clear()
+    second = run_crawl(FULL, replica.base_url, tmp_path, None)
+    assert second.returncode == 0, second.log[-2000:]
+    fetched = {r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/")}
+    assert fetched == new | edited  # no unchanged known article downloaded again
+    report = _reports(tmp_path)[-1]
+    assert (report["new"], report["updated"], report["status"]) == (len(new), len(edited), "ok")
+    assert report["knownSkipped"] > 0
+    assert set(_finished_ids(tmp_path)) == before | new
+    assert second.stat("hkcrawl/lists/stopped/known") > 0
+
+
+def test_edited_article_is_exported_again_as_an_update(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    run_crawl(FULL, replica.base_url, tmp_path, None)
+    edited = model.ids()[3]
+    model.modify(edited, at=model.now)
+    model.now = model.now + timedelta(minutes=1)
+    run = run_crawl(FULL, replica.base_url, tmp_path, tmp_path / "second.jsonl")
+    assert [(item["articleId"], item["isUpdate"]) for item in run.items] == [(edited, True)]
+    assert run.items[0]["dateModified"] == model.expected_record(edited)["dateModified"]
+
+
+def _kill_after(command: list[str], cwd: Path, seconds: float) -> None:
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=crawl_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+
+def test_sigkill_at_any_moment_loses_no_article(replica: ReplicaServer, tmp_path: Path) -> None:
+    settings = {"HKCRAWL_CHECKPOINT_ITEMS": "15", "DOWNLOAD_DELAY": "0.004", "LOG_LEVEL": "INFO"}
+    command = local_crawl_command(replica.base_url, *FULL, settings=settings)
+    for seconds in (0.6, 1.4, 2.0, 2.6, 3.3):  # from start-up to deep into the crawl
+        _kill_after(command, tmp_path, seconds)
+    leftovers = list((tmp_path / "data" / "hankyung").glob("*.part"))
+    killed_ids = set(_finished_ids(tmp_path))
+    # The state never runs ahead of the files: whatever it calls known is in some file, finished or .part.
+    known = {
+        row[0]
+        for row in sqlite3.connect(tmp_path / "state" / "hankyung.sqlite3").execute("SELECT article_id FROM articles")
+    }
+    part_ids = {
+        json.loads(line)["articleId"]
+        for part in leftovers
+        for line in part.read_bytes().decode("utf-8", "replace").splitlines()
+        if line.endswith("}")
+    }
+    assert known <= killed_ids | part_ids
+    assert known, "some run got past a checkpoint before it was killed"
+
+    final = run_crawl(FULL, replica.base_url, tmp_path, None)
+    assert final.returncode == 0, final.log[-2000:]
+    assert not list((tmp_path / "data" / "hankyung").glob("*.part"))
+    assert set(_finished_ids(tmp_path)) == set(replica.model.ids())
+    assert final.stat("hkcrawl/output/recovered_files") == len(leftovers)
+
+
+def test_jobdir_pause_and_resume(replica: ReplicaServer, tmp_path: Path) -> None:
+    command = local_crawl_command(
+        replica.base_url, *FULL, "-s", "JOBDIR=job", settings={"DOWNLOAD_DELAY": "0.01", "CONCURRENT_REQUESTS": "4"}
+    )
+    proc = subprocess.Popen(command, cwd=tmp_path, env=crawl_environment(), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while replica.log.count("/article/") < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Scrapy's graceful stop: the queue stays in JOBDIR
+    _, log = proc.communicate(timeout=60)
+    assert "'finish_reason': 'shutdown'" in log
+    paused = set(_finished_ids(tmp_path))
+    assert 0 < len(paused) < len(replica.model.ids())
+    resumed = subprocess.run(
+        command, cwd=tmp_path, env=crawl_environment(), capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert set(_finished_ids(tmp_path)) == set(replica.model.ids())
+
+
+def test_gzip_output(replica: ReplicaServer, tmp_path: Path) -> None:
+    run_crawl(
+        ["-a", "discover=all-news", "-a", "max_pages=1", "-a", "related_depth=0"],
+        replica.base_url,
+        tmp_path,
+        None,
+        {"HKCRAWL_OUTPUT_GZIP": "True"},
+    )
+    assert len(list((tmp_path / "data" / "hankyung").glob("*.jsonl.gz"))) == 1
+    assert len(_finished_ids(tmp_path)) == replica.model.page_size
+
+
+def _cron(home: Path, cwd: Path, base_url: str, *extra: str) -> subprocess.Popen[str]:
+    hkcrawl = Path(sys.executable).with_name("hkcrawl")
+    crawl_args = ["-s", f"HANKYUNG_BASE_URL={base_url}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    # cron's environment: no PATH beyond the basics, no HOME, no terminal, another directory.
+    return subprocess.Popen(
+        ["env", "-i", "PATH=/usr/bin:/bin", str(hkcrawl), "cron", "--dir", str(home), "--", *crawl_args, *extra],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path) -> None:
+    home, elsewhere = tmp_path / "hkcrawl-home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = _cron(home, elsewhere, replica.base_url, "-a", "max_pages=1000")
+    time.sleep(0.3)
+    second = _cron(home, elsewhere, replica.base_url)
+    _, second_err = second.communicate(timeout=60)
+    first_out, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert first_out == first_err == ""  # silent when all is well: cron mails only failures
+    assert second.returncode == 75
+    assert "another hkcrawl run is in progress" in second_err and "not starting" in second_err
+    assert set(_finished_ids(home)) == set(replica.model.ids())
+    assert list((home / "logs").glob("hankyung-*.log"))
+    assert not list(elsewhere.iterdir())
+
+    replica.set_challenge("all")
+    blocked = _cron(
+        home, elsewhere, replica.base_url, "-s", "HKCRAWL_BLOCK_BACKOFF=0.01", "-s", "HKCRAWL_BLOCK_MAX_DELAY=0.05"
+    )
+    _, err = blocked.communicate(timeout=120)
+    assert blocked.returncode == 3
+    assert "blocked by the site" in err
+    assert _reports(home)[-1]["status"] == "blocked"
+
+
+def test_zero_new_articles_for_too_long_fails(replica: ReplicaServer, tmp_path: Path) -> None:
+    run_crawl(["-a", "discover=all-news", "-a", "max_pages=1"], replica.base_url, tmp_path, None)
+    quiet = run_crawl(
+        ["-a", "discover=all-news", "-a", "max_pages=1"],
+        replica.base_url,
+        tmp_path,
+        None,
+        {"HKCRAWL_EXPECT_NEW_WITHIN_HOURS": "0.0001"},
+    )
+    assert quiet.returncode == 1
+    assert "no new article since" in quiet.log
+    assert _reports(tmp_path)[-1]["status"] == "failed"
+
+
+def test_layout_drift_fails_the_run(replica: ReplicaServer, tmp_path: Path) -> None:
+    # A page the parser still recognises but whose dates moved: every record invalid.
+    original = replica.site.get
+
+    def drifted(path: str):
+        response = original(path)
+        if path.startswith("/article/"):
+            body = response.body.replace(b'class="txt-date"', b'class="txt-when"')
+            response = dataclasses.replace(response, body=body)
+        return response
+
+    replica.site.get = drifted
+    run = run_crawl(["-a", "discover=all-news", "-a", "max_pages=2"], replica.base_url, tmp_path, None)
+    assert run.returncode == 1
+    assert "layout drift" in run.log
+    assert os.path.exists(tmp_path / "data" / "hankyung")
