@@ -85,3 +85,13 @@ def test_default_output_is_a_dated_jsonl_file_under_data(fixture_site: str, tmp_
     assert len(files) == 1, run.log[-2000:]
     assert files[0].name[:4].isdigit()
     assert files[0].read_text(encoding="utf-8").count('"articleId": "2022061771721"') == 1
+
+
+def test_error_rate_over_the_threshold_fails_the_crawl(fixture_site: str, tmp_path: Path) -> None:
+    missing = [f"{fixture_site}/article/20220617{n:04d}1" for n in range(25)]  # all 404
+    urls = ",".join([f"{fixture_site}/article/{SEED_ID}", *missing])
+    run = run_crawl(["-a", "related_depth=0", "-a", f"urls={urls}"], fixture_site, tmp_path, None)
+    assert run.returncode == 1
+    assert "Crawl FAILED: 25 of 27 requests failed" in run.log
+    [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
+    assert '"status": "failed"' in report.read_text()
