@@ -54,6 +54,8 @@ def parse_email_line(line: str) -> list[tuple[str, str]] | None:
     Only a line made of nothing but such groups qualifies, so a body sentence that
     happens to quote an address is left alone.
     """
+    if "@" not in line:
+        return None  # every group ends in an address; skips the regex scan of body lines
     pairs: list[tuple[str, str]] = []
     position = 0
     text = line.strip()
@@ -69,4 +71,4 @@ def parse_email_line(line: str) -> list[tuple[str, str]] | None:
 
 
 def is_bare_email(line: str) -> bool:
-    return bool(_EMAIL_ONLY.match(line))
+    return "@" in line and bool(_EMAIL_ONLY.match(line))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from hkcrawl.bylines import is_bare_email, parse_email_line
 from hkcrawl.items import Article, Author
-from hkcrawl.pages.text import normalize_space
+from hkcrawl.pages.text import normalize_space, normalized_lines
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def body_hash(body: str | None) -> str | None:
 def clean_article(article: Article) -> CleanResult:
     """A copy of ``article`` with boilerplate removed and emails moved to authors."""
     removed: Counter[str] = Counter()
-    lines = [normalize_space(line) for line in (article.articleBody or "").split("\n")]
+    lines = normalized_lines(article.articleBody or "")
     lines = _drop_boilerplate([line for line in lines if line], removed)
     lines, pairs = _take_email_lines(lines, removed)
     body = "\n\n".join(lines) or None

@@ -13,11 +13,13 @@ belong to :mod:`hkcrawl.cleaning`, applied by the clean pipeline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
-from parsel import Selector
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
 
 from hkcrawl import urls
 from hkcrawl.bylines import strip_role
@@ -54,6 +56,81 @@ _PREMIUM9_COPYRIGHT = "한경 프리미엄9의 모든 콘텐츠는"
 _PRINT_PAGE = re.compile(r"지면\s*([A-Z]{0,2}\d{1,3})")
 _TITLE_SUFFIX = re.compile(r"\s*[|\-]\s*(?:한국경제|한경닷컴|hankyung\.com)\s*$")
 
+_CSS_TRANSLATOR = HTMLTranslator()
+
+
+def _css(query: str) -> etree.XPath:
+    """A CSS query (with parsel's ``::text`` / ``::attr()``) compiled once.
+
+    It is the very XPath parsel would run for ``.css(query)``, so results are the
+    same; evaluating it on plain lxml elements skips parsel's per-call evaluator
+    setup and the ``Selector`` wrapper around every result (most of the query time).
+    """
+    return etree.XPath(_CSS_TRANSLATOR.css_to_xpath(query), smart_strings=False)
+
+
+def _first(query: etree.XPath, elements: Iterable[etree._Element]) -> str | None:
+    """``SelectorList.css(query).get()``: the first result over ``elements``."""
+    for element in elements:
+        if found := query(element):
+            return found[0]
+    return None
+
+
+def _joined_text(query: etree.XPath, element: etree._Element) -> str:
+    return normalize_space(" ".join(query(element)))
+
+
+_HEAD = etree.XPath("/html/head")
+_CANONICAL = _css('link[rel="canonical"]::attr(href)')
+_OG_TITLE = _css('meta[property="og:title"]::attr(content)')
+_TITLE_TEXT = _css("title::text")
+_OG_IMAGE = _css('meta[property="og:image"]::attr(content)')
+_OG_URL = _css('meta[property="og:url"]::attr(content)')
+_SECTION_META = _css('meta[property="article:section"]::attr(content)')
+_DABLE_AUTHOR = _css('meta[property="dable:author"]::attr(content)')
+_ALL_TEXT = _css("::text")
+_SECTION_TITLE_TEXT = _css(".section-tit ::text")
+_SUBSECTION_TEXT = _css("li.on ::text")
+_FIGURES = _css("figure, .article-figure")
+_FIGURE_SRC = _css("img::attr(data-src), img::attr(src)")
+_FIGCAPTION_TEXT = _css("figcaption ::text")
+_LINK_TEXT = _css("a::text")
+_LINK_HREFS = _css("a::attr(href)")
+_AUTHOR_LINK_TEXT = _css("a.item::text")
+_TXT_DATE = _css("span.txt-date")
+_TXT_DATE_TEXT = _css("span.txt-date::text")
+
+
+def _parser_input(text: str, utf8_body: bytes | None) -> bytes:
+    """parsel's clean-up of the text (strip, drop NULs), encoded as UTF-8.
+
+    ``utf8_body`` (``text`` encoded as UTF-8, see ``DecodedPage``) saves encoding
+    the ~40 kB text again when the clean-up leaves it as is.
+    """
+    stripped = text.strip()
+    if utf8_body is not None and "\x00" not in stripped:
+        body = utf8_body.strip()
+        # bytes.strip() removes ASCII whitespace only, str.strip() any: when both
+        # removed as many characters, the same bytes remain.
+        if len(utf8_body) - len(body) == len(text) - len(stripped):
+            return body
+    return stripped.replace("\x00", "").encode("utf-8")
+
+
+def parse_html(text: str, utf8_body: bytes | None = None) -> etree._Element:
+    """The page's lxml tree, built as ``parsel.Selector(text=text, type="html")`` builds it.
+
+    A plain ``etree.HTMLParser`` rather than ``lxml.html``'s: the tree is the same,
+    but lxml.html looks up a Python element class for every element proxy, which
+    was a fifth of the index and query time. ``collect_ids=False``: nothing here
+    looks elements up by the XPath ``id()`` function, so libxml2 need not index them.
+    """
+    body = _parser_input(text, utf8_body) or b"<html/>"
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
+    root = etree.fromstring(body, parser=parser)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
+
 
 @dataclass
 class ParseResult:
@@ -76,25 +153,26 @@ class PageIndex:
 
     _TAGS = ("div", "h1", "span", "p", "section", "article", "ul")
 
-    def __init__(self, selector: Selector) -> None:
-        self.by_class: dict[str, list] = {}
-        self.by_id: dict[str, object] = {}
-        for element in selector.root.iter(*self._TAGS):
-            for name in (element.get("class") or "").split():
-                self.by_class.setdefault(name, []).append(element)
+    def __init__(self, root: etree._Element) -> None:
+        self.by_class: dict[str, list[etree._Element]] = {}
+        self.by_id: dict[str, etree._Element] = {}
+        for element in root.iter(*self._TAGS):
+            if classes := element.get("class"):
+                for name in classes.split():
+                    self.by_class.setdefault(name, []).append(element)
             if element_id := element.get("id"):
                 self.by_id.setdefault(element_id, element)
 
-    def all(self, class_name: str, tag: str | None = None) -> list[Selector]:
-        return [Selector(root=e) for e in self.by_class.get(class_name, ()) if tag is None or e.tag == tag]
+    def all(self, class_name: str, tag: str | None = None) -> list[etree._Element]:
+        return [e for e in self.by_class.get(class_name, ()) if tag is None or e.tag == tag]
 
-    def first(self, class_name: str, tag: str | None = None) -> Selector | None:
-        return next(iter(self.all(class_name, tag)), None)
+    def first(self, class_name: str, tag: str | None = None) -> etree._Element | None:
+        return next((e for e in self.by_class.get(class_name, ()) if tag is None or e.tag == tag), None)
 
-    def texts(self, class_name: str, tag: str | None = None, query: str = "::text") -> str:
+    def texts(self, class_name: str, tag: str | None = None, query: etree.XPath = _ALL_TEXT) -> str:
         """The normalised text under the first such element ('' if none)."""
         found = self.first(class_name, tag)
-        return normalize_space(" ".join(found.css(query).getall())) if found is not None else ""
+        return _joined_text(query, found) if found is not None else ""
 
 
 class ArticleLayout:
@@ -102,19 +180,19 @@ class ArticleLayout:
 
     name = "base"
 
-    def __init__(self, selector: Selector, index: PageIndex, url: str) -> None:
-        self.sel = selector
+    def __init__(self, root: etree._Element, index: PageIndex, url: str) -> None:
+        self.root = root
         self.index = index
         self.url = url
-        self.head = selector.xpath("/html/head")
+        self.head: list[etree._Element] = _HEAD(root)
         self.base_url = url if url.startswith(("http://", "https://")) else _base_url(self.canonical_link)
 
     @cached_property
     def canonical_link(self) -> str:
-        return (self.head.css('link[rel="canonical"]::attr(href)').get() or "").strip()
+        return (_first(_CANONICAL, self.head) or "").strip()
 
     @cached_property
-    def datetime_box(self) -> Selector | None:
+    def datetime_box(self) -> etree._Element | None:
         return self.index.first("datetime", "div")
 
     @classmethod
@@ -123,20 +201,20 @@ class ArticleLayout:
 
     # -- fields ---------------------------------------------------------------
     def headline(self) -> str | None:
-        for query in ('meta[property="og:title"]::attr(content)', "title::text"):
-            if value := self.head.css(query).get():
+        for query in (_OG_TITLE, _TITLE_TEXT):
+            if value := _first(query, self.head):
                 return _TITLE_SUFFIX.sub("", normalize_space(value)) or None
         return None
 
     def summary(self) -> list[str] | None:
         box = self.index.first("summary", "div")
-        return text_lines(box.root, skip=("script", "style")) or None if box is not None else None
+        return text_lines(box, skip=("script", "style")) or None if box is not None else None
 
     def section(self) -> str | None:
-        meta = self.head.css('meta[property="article:section"]::attr(content)').get()
+        meta = _first(_SECTION_META, self.head)
         if meta and meta.strip():
             return meta.strip()
-        shown = self.index.texts("section-header", "div", ".section-tit ::text")
+        shown = self.index.texts("section-header", "div", _SECTION_TITLE_TEXT)
         if shown:
             return shown
         # 2019 URLs carry the section (/economy/article/<id>); so do 2019 canonical links.
@@ -144,7 +222,7 @@ class ArticleLayout:
         return section_name(slug) if slug else None
 
     def subsection(self) -> str | None:
-        shown = self.index.texts("section-header", "div", "li.on ::text")
+        shown = self.index.texts("section-header", "div", _SUBSECTION_TEXT)
         return shown or None
 
     def author_names(self) -> list[str]:
@@ -159,11 +237,11 @@ class ArticleLayout:
     def print_page(self) -> str | None:
         if self.datetime_box is None:
             return None
-        match = _PRINT_PAGE.search(" ".join(self.datetime_box.css("::text").getall()))
+        match = _PRINT_PAGE.search(" ".join(_ALL_TEXT(self.datetime_box)))
         return match.group(1) if match else None
 
     @cached_property
-    def body_element(self):
+    def body_element(self) -> etree._Element | None:
         return self.index.by_id.get("articletxt")
 
     def body_lines(self) -> list[str]:
@@ -175,29 +253,29 @@ class ArticleLayout:
         images = []
         if self.body_element is None:
             return []
-        for figure in Selector(root=self.body_element).css("figure, .article-figure"):
-            src = figure.css("img::attr(data-src), img::attr(src)").get()
+        for figure in _FIGURES(self.body_element):
+            src = _first(_FIGURE_SRC, (figure,))
             if not src or src.startswith("data:"):
                 continue
-            caption = normalize_space(" ".join(figure.css("figcaption ::text").getall())) or None
+            caption = _joined_text(_FIGCAPTION_TEXT, figure) or None
             image = Image(url=urljoin(self.base_url, src.strip()), caption=caption)
             if image not in images:
                 images.append(image)
         return images
 
     def og_image(self) -> str | None:
-        src = self.head.css('meta[property="og:image"]::attr(content)').get()
+        src = _first(_OG_IMAGE, self.head)
         return urljoin(self.base_url, src.strip()) if src and src.strip() else None
 
     def tags(self) -> list[str]:
         box = self.index.first("article-tag", "div")
-        texts = box.css("a::text").getall() if box is not None else []
+        texts = _LINK_TEXT(box) if box is not None else []
         return [normalize_space(t).lstrip("#") for t in texts if t.strip()]
 
     def related_articles(self, own_id: str | None) -> list[str]:
         page_host = urlsplit(self.base_url).hostname
         related: list[str] = []
-        hrefs = [href for box in self.index.all("related-news", "div") for href in box.css("a::attr(href)").getall()]
+        hrefs = [href for box in self.index.all("related-news", "div") for href in _LINK_HREFS(box)]
         for href in hrefs:
             absolute = urljoin(self.base_url, href.strip())
             host = urlsplit(absolute).hostname
@@ -223,9 +301,7 @@ class CurrentLayout(ArticleLayout):
 
     @classmethod
     def matches(cls, index: PageIndex) -> bool:
-        return index.first("headline", "h1") is not None or any(
-            box.css("span.txt-date") for box in index.all("datetime", "div")
-        )
+        return index.first("headline", "h1") is not None or any(_TXT_DATE(box) for box in index.all("datetime", "div"))
 
     def headline(self) -> str | None:
         shown = self.index.texts("headline", "h1")
@@ -233,22 +309,23 @@ class CurrentLayout(ArticleLayout):
 
     def author_names(self) -> list[str]:
         boxes = self.index.all("author", "div")
-        names = [strip_role(n) for box in boxes if (n := box.root.get("data-name", "")).strip()]
+        names = [strip_role(n) for box in boxes if (n := box.get("data-name", "")).strip()]
         if not names:
-            names = [strip_role(normalize_space(n)) for box in boxes for n in box.css("a.item::text").getall()]
+            names = [strip_role(normalize_space(n)) for box in boxes for n in _AUTHOR_LINK_TEXT(box)]
         names = [name for name in names if name]
         return list(dict.fromkeys(names))
 
+    @cached_property
     def _dates(self) -> list[str]:
         # The first txt-date is 입력 (published), the second 수정 (modified) (§3.1).
-        return self.datetime_box.css("span.txt-date::text").getall() if self.datetime_box is not None else []
+        return _TXT_DATE_TEXT(self.datetime_box) if self.datetime_box is not None else []
 
     def date_published(self) -> str | None:
-        dates = self._dates()
+        dates = self._dates
         return kst_from_text(dates[0]) if dates else None
 
     def date_modified(self) -> str | None:
-        dates = self._dates()
+        dates = self._dates
         return kst_from_text(dates[1]) if len(dates) > 1 else None
 
 
@@ -268,7 +345,7 @@ class Legacy2019Layout(ArticleLayout):
         return shown or super().headline()
 
     def author_names(self) -> list[str]:
-        raw = self.head.css('meta[property="dable:author"]::attr(content)').get() or ""
+        raw = _first(_DABLE_AUTHOR, self.head) or ""
         return [strip_role(part) for part in re.split(r"[,/·]", raw) if part.strip()]
 
     def date_published(self) -> str | None:
@@ -305,7 +382,7 @@ def _article_id(page: ArticleLayout, data: dict) -> str | None:
     """From the URL, else the canonical link, og:url or the JSON-LD (saved files)."""
     if article_id := urls.article_id_from_url(page.url):
         return article_id
-    candidates = [page.canonical_link, page.head.css('meta[property="og:url"]::attr(content)').get()]
+    candidates = [page.canonical_link, _first(_OG_URL, page.head)]
     candidates += [data.get("url"), data.get("mainEntityOfPage")]
     for candidate in candidates:
         if isinstance(candidate, dict):
@@ -326,27 +403,27 @@ def parse_article(body: bytes | str, url: str, content_type: str | None = None) 
         decoded = decode_html(body, content_type)
         if decoded.encoding_mismatch:
             problems.append("encoding_mismatch")
-        text = decoded.text
+        text, utf8_body = decoded.text, decoded.utf8_body
     else:
-        text = body
+        text, utf8_body = body, None
     if not text.strip():
         return ParseResult(None, [*problems, "empty_page"])
-    sel = Selector(text=text, type="html")
+    root = parse_html(text, utf8_body)
 
     try:
-        data = jsonld.find_news_article(sel)
+        data = jsonld.find_news_article(root)
     except jsonld.BadJsonLd:
         data = None
         problems.append("bad_jsonld")
 
-    index = PageIndex(sel)
+    index = PageIndex(root)
     layout_class = next((layout for layout in LAYOUTS if layout.matches(index)), None)
     if layout_class is None:
         if data is None:
             return ParseResult(None, [*problems, "not_article"])
         layout_class = JsonLdOnlyLayout
         problems.append("unknown_layout")
-    page = layout_class(sel, index, url)
+    page = layout_class(root, index, url)
     data = data or {}
 
     article_id = _article_id(page, data)

@@ -50,7 +50,10 @@ _BLOCK_TAGS = frozenset(
 )
 # Source newlines are spaces, as in a browser; only <br> and blocks break lines.
 _BREAK = "\u2029"
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u3000\ufeff]+")
+_SPACE = r"[ \t\r\f\v\u00a0\u2000-\u200b\u3000\ufeff]"
+# Every run of _SPACE becomes one " ". A lone " " already is one, so only the runs
+# that change are matched: not replacing each word gap halves the time on bodies.
+_SPACES = re.compile(rf"[\t\r\f\v\u00a0\u2000-\u200b\u3000\ufeff]{_SPACE}*| {_SPACE}+")
 
 
 def has_class(element: etree._Element, *names: str) -> bool:
@@ -69,35 +72,49 @@ def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: 
     skip_tags = frozenset(skip)
     skip_class_set = frozenset(skip_classes)
     pieces: list[str] = []
+    append = pieces.append
 
     def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        skipped = not tag or tag in skip_tags or bool(skip_class_set.intersection((node.get("class") or "").split()))
+        tag = node.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            tag = ""
+            skipped = True
+        else:
+            classes = node.get("class") if skip_class_set else None
+            skipped = tag in skip_tags or bool(classes and skip_class_set.intersection(classes.split()))
         if not skipped:
             if tag == "br":
-                pieces.append(_BREAK)
+                append(_BREAK)
             else:
                 block = tag in _BLOCK_TAGS
                 if block:
-                    pieces.append(_BREAK)
+                    append(_BREAK)
                 if node.text:
-                    pieces.append(node.text.replace("\n", " "))
+                    append(node.text.replace("\n", " "))
                 for child in node:
                     walk(child)
                 if block:
-                    pieces.append(_BREAK)
+                    append(_BREAK)
         elif tag in _BLOCK_TAGS:
-            pieces.append(_BREAK)  # a hidden block still separates the text around it
+            append(_BREAK)  # a hidden block still separates the text around it
         if node.tail and node is not element:
-            pieces.append(node.tail.replace("\n", " "))
+            append(node.tail.replace("\n", " "))
 
     walk(element)
-    lines = (normalize_space(line) for line in "".join(pieces).split(_BREAK))
-    return [line for line in lines if line]
+    return [line for line in normalized_lines("".join(pieces), _BREAK) if line]
 
 
 def normalize_space(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
+
+
+def normalized_lines(text: str, separator: str = "\n") -> list[str]:
+    """``[normalize_space(line) for line in text.split(separator)]``, faster.
+
+    One substitution over the whole text instead of one per line; ``_SPACES``
+    never matches ``\\n`` or ``_BREAK``, so each line comes out the same.
+    """
+    return [line.strip() for line in _SPACES.sub(" ", text).split(separator)]
 
 
 _DOTTED_DATE = re.compile(
