@@ -65,6 +65,10 @@ def main() -> int:
         ours: list[Run] = []
         bare: list[Run] = []
         for round_number in range(args.repeat):
+            # A fresh directory each round: with the state of the round before, the
+            # crawl would (rightly) fetch nothing.
+            work = Path(tempfile.mkdtemp(prefix=f"hkcrawl-bench-{round_number}-"))
+            hk_command[hk_command.index("-O") + 1] = str(work / "out.jsonl")
             ours.append(measure(hk_command, crawl_environment(), work, replica, work / "hkcrawl.log"))
             urls = work / "urls.txt"
             urls.write_text(

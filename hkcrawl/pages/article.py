@@ -151,7 +151,8 @@ class PageIndex:
     CSS query per field was most of the parse time on ~90 kB pages.
     """
 
-    _TAGS = ("div", "h1", "span", "p", "section", "article", "ul")
+    # Only the tags the layouts look up (docs/site-markup.md): <p> alone is most of a page's elements.
+    _TAGS = ("div", "h1", "span")
 
     def __init__(self, root: etree._Element) -> None:
         self.by_class: dict[str, list[etree._Element]] = {}
