@@ -46,5 +46,7 @@ class Article:
     inLanguage: str = "ko"
     dateDownloaded: str | None = None
     isUpdate: bool = False
+    duplicateOf: str | None = None
+    duplicateSimilarity: float | None = None
     layout: str | None = None
     articleBodyHash: str | None = None

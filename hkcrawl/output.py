@@ -247,6 +247,7 @@ def build_report(
         "updated": stats.get("hkcrawl/exported/updated", 0),
         "knownSkipped": stats.get("hkcrawl/links/known", 0),
         "duplicates": dropped.get("duplicate", 0),
+        "nearDuplicates": _by_prefix(stats, "hkcrawl/duplicates/"),
         "dropped": {reason: count for reason, count in dropped.items() if reason != "duplicate"},
         "blocks": stats.get("hkcrawl/blocks/challenge", 0),
         "errors": _by_prefix(stats, "hkcrawl/errors/"),

@@ -75,6 +75,9 @@ ITEM_PIPELINES = {
     "hkcrawl.pipelines.validate.ValidatePipeline": 200,
     # Last: only a valid record may claim an article id.
     "hkcrawl.pipelines.dedupe.DuplicateArticlePipeline": 300,
+    # The same story under another id: after the id check, so an article is never
+    # compared with itself from another URL form.
+    "hkcrawl.pipelines.near_duplicates.NearDuplicatePipeline": 400,
     # Very last: counts exactly what will be exported, for -a max_articles.
     "hkcrawl.pipelines.limit.ArticleLimitPipeline": 900,
 }
@@ -96,6 +99,11 @@ HKCRAWL_STATE_DIR = "state"
 # Edits (a new 수정 time) are found through the daily sitemaps of this many of the
 # newest days in the latest sitemap; articles edited later than that are not refetched.
 HKCRAWL_UPDATE_DAYS = 2
+
+# Same body under another article id: "annotate" (duplicateOf/duplicateSimilarity),
+# "drop", or "off". Similarity is the estimated Jaccard of 4-character shingles.
+HKCRAWL_DUPLICATES = "annotate"
+HKCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 
 # When a finished crawl still counts as failed (exit status 1, report "failed"):
 HKCRAWL_MAX_ERROR_RATE = 0.2  # share of requests that errored

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from hkcrawl.items import Article
+from hkcrawl.similarity import NearDuplicateIndex, signature
+
+logger = logging.getLogger(__name__)
+
+POLICIES = ("annotate", "drop")
+
+
+class NearDuplicatePipeline:
+    """Finds the same story under another article id: an identical body (same
+    ``articleBodyHash``) or a nearly identical one (MinHash, hkcrawl/similarity.py).
+
+    ``HKCRAWL_DUPLICATES=annotate`` (default) keeps the record and sets
+    ``duplicateOf``/``duplicateSimilarity``, so nothing disappears silently;
+    ``drop`` drops it. With the state store on, the index is kept across runs in
+    ``<state dir>/near_duplicates.pickle``. Counted as ``hkcrawl/duplicates/<kind>``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.policy = settings.get("HKCRAWL_DUPLICATES")
+        if self.policy == "off":
+            raise NotConfigured
+        if self.policy not in POLICIES:
+            raise ValueError(f"HKCRAWL_DUPLICATES must be one of {', '.join(POLICIES)} or off, not {self.policy!r}")
+        self.stats = crawler.stats
+        self.path = (
+            Path(settings.get("HKCRAWL_STATE_DIR")) / "near_duplicates.pickle"
+            if settings.getbool("HKCRAWL_STATE_ENABLED")
+            else None
+        )
+        self.index, self.by_hash = self._load(settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD"))
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
+        return cls(crawler)
+
+    def _load(self, threshold: float) -> tuple[NearDuplicateIndex, dict[str, str]]:
+        if self.path is not None and self.path.exists():
+            try:
+                with self.path.open("rb") as file:
+                    index, by_hash = pickle.load(file)  # our own file, in our own state directory
+                if index.threshold == threshold:
+                    return index, by_hash
+                logger.warning("Near-duplicate threshold changed: starting a new index")
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
+                logger.warning("Cannot read %s (%s): starting a new near-duplicate index", self.path, error)
+        return NearDuplicateIndex(threshold), {}
+
+    def process_item(self, item: Article) -> Article:
+        body, own_id = item.articleBody or "", item.articleId or ""
+        earlier = self.by_hash.get(item.articleBodyHash or "")
+        if earlier is not None and earlier != own_id:
+            return self._found(item, earlier, 1.0, "exact_body")
+        minhash = signature(body)
+        match = self.index.match(body, minhash)
+        if match is not None and match.article_id == own_id:
+            match = None  # an update of an article is not a copy of itself
+        self.index.add(own_id, body, minhash)
+        if item.articleBodyHash:
+            self.by_hash.setdefault(item.articleBodyHash, own_id)
+        if match is None:
+            return item
+        return self._found(item, match.article_id, match.similarity, "near")
+
+    def _found(self, item: Article, earlier: str, similarity: float, kind: str) -> Article:
+        self.stats.inc_value(f"hkcrawl/duplicates/{kind}")
+        if self.policy == "drop":
+            self.stats.inc_value(f"hkcrawl/dropped/{kind}_duplicate")
+            raise DropItem(f"{item.articleId} duplicates {earlier} ({kind}, similarity {similarity:.2f})")
+        item.duplicateOf = earlier
+        item.duplicateSimilarity = similarity
+        return item
+
+    def spider_closed(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".part")
+        with tmp.open("wb") as file:
+            pickle.dump((self.index, self.by_hash), file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
