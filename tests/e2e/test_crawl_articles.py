@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hkcrawl.datasets import record_errors
 from tests.conftest import article_fixture_pages, expected_record
 from tests.e2e.conftest import BROKEN_PAGES, run_crawl
 
@@ -50,6 +51,7 @@ def test_crawl_exports_every_fixture_once_with_every_field(fixture_site: str, tm
     # Korean stays readable in the file (no \uXXXX escapes), one record per line.
     assert "정지은".encode() in run.raw and b"\\u" not in run.raw
     assert run.raw.count(b"\n") == len(expected)
+    assert [record_errors(item) for item in run.items] == [[]] * len(expected)
     assert not (tmp_path / "data").exists(), "-O replaces the default dated file, it does not add to it"
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from hkcrawl.datasets import record_errors
 from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import run_crawl
 
@@ -37,6 +38,8 @@ def test_full_crawl_collects_every_article_once_and_right(replica: ReplicaServer
         }
         assert not wrong, (item["articleId"], wrong)
     assert "Summary: exported 300 article(s)" in run.log
+    # Every exported line holds to the published JSON Schema.
+    assert [(item["articleId"], record_errors(item)) for item in run.items if record_errors(item)] == []
     assert run.stat("hkcrawl/dropped/duplicate") == 0
 
 
