@@ -255,6 +255,7 @@ def build_report(
         "pageProblems": {k: v for k, v in _by_prefix(stats, "hkcrawl/pages/").items() if k != "article"},
         "requests": stats.get("downloader/request_count", 0),
         "articlePages": stats.get("hkcrawl/pages/article", 0),
+        "rendering": _by_prefix(stats, "hkcrawl/render/"),
         "finishReason": stats.get("finish_reason"),
     }
 

@@ -100,6 +100,15 @@ HKCRAWL_STATE_DIR = "state"
 # newest days in the latest sitemap; articles edited later than that are not refetched.
 HKCRAWL_UPDATE_DAYS = 2
 
+# JavaScript rendering (-a render=never|auto|always; hkcrawl/browser.py). The browser
+# is Debian's chromium, found automatically; CHROMIUM_PATH (setting or environment
+# variable) overrides. Browser pages at once, separate from CONCURRENT_REQUESTS:
+HKCRAWL_RENDER_CONCURRENCY = 2
+# In auto mode at most this share of article pages (after the first few) is rendered.
+HKCRAWL_RENDER_MAX_SHARE = 0.2
+HKCRAWL_RENDER_MIN_BUDGET = 20
+CHROMIUM_PATH = None
+
 # Same body under another article id: "annotate" (duplicateOf/duplicateSimilarity),
 # "drop", or "off". Similarity is the estimated Jaccard of 4-character shingles.
 HKCRAWL_DUPLICATES = "annotate"

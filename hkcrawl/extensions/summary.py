@@ -49,6 +49,8 @@ def failure_reason(stats: dict[str, Any], settings: BaseSettings, state: StateSt
         return f"the crawl ended early: {reason}"
     if stats.get("hkcrawl/errors/nothing_to_crawl"):
         return "nothing to crawl (no URLs and no discovery)"
+    if unrendered := stats.get("hkcrawl/render/unavailable"):
+        return f"{unrendered} page(s) needed JavaScript but no browser was found (see the log's first warning)"
     requests = stats.get("downloader/request_count", 0)
     # Download errors and exceptions in our own callbacks (a bug, or a page shape we
     # never planned for) both count.

@@ -142,6 +142,9 @@ class ParseResult:
 
     article: Article | None
     problems: list[str] = field(default_factory=list)
+    #: Part of the article (its related articles) is filled in by script: only a
+    #: browser render of the page shows it.
+    needs_render: bool = False
 
 
 class PageIndex:
@@ -288,6 +291,18 @@ class ArticleLayout:
                 if canonical not in related:
                     related.append(canonical)
         return related
+
+    def related_filled_by_script(self) -> bool:
+        """An empty "관련 뉴스" shell that a script fills (hankyung-site.md §5): a box
+        with no links but a ``data-*`` hook, or an inline script that mentions it."""
+        for box in self.index.all("related-news", "div"):
+            if _LINK_HREFS(box):
+                continue
+            if any(name.startswith("data-") for name in box.attrib):
+                return True
+            if any("related" in (script.text or "") for script in self.root.iter("script")):
+                return True
+        return False
 
     def premium_markers(self) -> bool:
         if self.index.first("premium-paywall", "div") is not None:
@@ -473,4 +488,4 @@ def parse_article(body: bytes | str, url: str, content_type: str | None = None) 
         problems.append("no_headline")
     if not article.datePublished:
         problems.append("no_date_published")
-    return ParseResult(article, problems)
+    return ParseResult(article, problems, needs_render=page.related_filled_by_script())

@@ -16,6 +16,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from hkcrawl import urls
+from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
+from hkcrawl.items import Article
 from hkcrawl.output import state_for
 from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
@@ -24,6 +26,7 @@ from hkcrawl.record import utc_now
 from hkcrawl.sections import FEEDS, PREMIUM_PATHS, list_paths
 
 DISCOVERY_MODES = ("sections", "all-news", "sitemap", "feeds")
+RENDER_MODES = ("never", "auto", "always")
 DEFAULT_DISCOVERY = ("sitemap", "sections")
 #: List pages read per list when neither -a max_pages nor -a since says otherwise.
 DEFAULT_MAX_PAGES = 3
@@ -60,9 +63,14 @@ class HankyungSpider(scrapy.Spider):
         until: str | None = None,
         related_depth: str = "1",
         max_articles: str | None = None,
+        render: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if render not in RENDER_MODES:
+            raise ValueError(f"render={render!r}: choose one of {', '.join(RENDER_MODES)}")
+        self.render = render
+        self.can_render = False  # set in from_crawler, once the browser is looked for
         self.requested_urls = _split(urls) + (_read_urls_file(urls_file) if urls_file else [])
         if discover is not None:
             self.discovery = _split(discover)
@@ -85,11 +93,35 @@ class HankyungSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
         spider.export_state = state_for(crawler)
         # Paging stops at a page of known articles older than this (see parse_listing).
         spider.newest_known = spider.export_state.newest_published() if spider.export_state else None
         return spider
+
+    def _set_up_rendering(self, crawler: Any) -> None:
+        """Find the browser and route rendered requests to it (settings are not frozen yet).
+
+        ``always`` without a browser refuses to start; ``auto`` warns once and goes on,
+        counting each page it could not render (that makes the crawl count as failed).
+        """
+        if self.render == "never":
+            return
+        try:
+            executable = find_chromium(crawler.settings.get("CHROMIUM_PATH"))
+        except BrowserNotFound as missing:
+            if self.render == "always":
+                raise BrowserNotFound(f"render=always needs a browser: {missing}") from None
+            self.logger.warning(
+                "No browser, so pages that need JavaScript will be exported without their "
+                "script-filled parts and counted (hkcrawl/render/unavailable): %s. Use -a render=never to silence.",
+                missing,
+            )
+            return
+        concurrency = crawler.settings.getint("HKCRAWL_RENDER_CONCURRENCY")
+        crawler.settings.setdict(playwright_settings(executable, concurrency), priority="spider")
+        self.can_render = True
 
     def _count_exported(self) -> None:
         self.exported += 1
@@ -115,7 +147,13 @@ class HankyungSpider(scrapy.Spider):
                 self.logger.warning("Skipping %r: %s", url, reason)
                 self.crawler.stats.inc_value(f"hkcrawl/rejected_urls/{reason.split(':')[0]}")
                 continue
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"depth": 0})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                cb_kwargs={"depth": 0},
+                meta=self._article_meta(),
+            )
         for request in self._discovery_requests():
             yield request
 
@@ -164,7 +202,12 @@ class HankyungSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.on_error,
             cb_kwargs={"depth": depth},
+            meta=self._article_meta(),
         )
+
+    def _article_meta(self) -> dict[str, Any]:
+        # render=always: every article page through the browser from the start.
+        return {"playwright": True} if self.render == "always" and self.can_render else {}
 
     def _rejection(self, url: str) -> str | None:
         try:
@@ -251,12 +294,58 @@ class HankyungSpider(scrapy.Spider):
             raise CloseSpider("max_articles")
         content_type = response.headers.get("Content-Type")
         result = parse_article(response.body, response.url, content_type.decode("latin-1") if content_type else None)
+        rendered = "playwright" in response.flags
+        if result.needs_render and not rendered and result.article is not None:
+            render_request = self._render_request(response, depth, result.article)
+            if render_request is not None:
+                yield render_request  # the rendered page yields the record
+                return
         for problem in result.problems:
             self.crawler.stats.inc_value(f"hkcrawl/pages/{problem}")
             self.logger.warning("%s: %s", problem, response.url)
-        article = result.article
-        if article is None:
-            return
+        if result.article is not None:
+            yield from self._export(result.article, depth)
+
+    def _render_request(self, response: Response, depth: int, plain: Article) -> scrapy.Request | None:
+        """The same page again through Chromium, or None to keep the plain record."""
+        stats = self.crawler.stats
+        if self.render == "never":
+            return None
+        if not self.can_render:
+            stats.inc_value("hkcrawl/render/unavailable")
+            return None
+        # A misdetection must not turn the crawl into a browser crawl: at most
+        # HKCRAWL_RENDER_MAX_SHARE of the article pages (after a first few) go to the browser.
+        pages = stats.get_value("hkcrawl/pages/article", 0) + 1
+        budget = max(
+            self.settings.getint("HKCRAWL_RENDER_MIN_BUDGET"),
+            pages * self.settings.getfloat("HKCRAWL_RENDER_MAX_SHARE"),
+        )
+        if stats.get_value("hkcrawl/render/requested", 0) >= budget:
+            stats.inc_value("hkcrawl/render/over_budget")
+            return None
+        stats.inc_value("hkcrawl/render/requested")
+        return scrapy.Request(
+            response.url,
+            callback=self.parse_article,
+            errback=self.on_render_error,
+            cb_kwargs={"depth": depth},
+            meta={"playwright": True, "hkcrawl_plain_article": plain},
+            dont_filter=True,
+            priority=5,
+        )
+
+    def on_render_error(self, failure: Failure) -> Iterable:
+        """The browser failed: export what the plain page gave rather than nothing."""
+        self.crawler.stats.inc_value("hkcrawl/render/failed")
+        self.logger.warning(
+            "Rendering failed for %s (%s): exporting the plain page", failure.request.url, failure.getErrorMessage()
+        )
+        plain = failure.request.meta.get("hkcrawl_plain_article")
+        if plain is not None:
+            yield from self._export(plain, failure.request.cb_kwargs.get("depth", 0))
+
+    def _export(self, article: Article, depth: int) -> Iterable:
         self.crawler.stats.inc_value("hkcrawl/pages/article")
         article.dateDownloaded = utc_now()
         article.isUpdate = bool(self.export_state and article.articleId and self.export_state.known(article.articleId))
