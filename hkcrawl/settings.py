@@ -103,7 +103,11 @@ HKCRAWL_UPDATE_DAYS = 2
 # JavaScript rendering (-a render=never|auto|always; hkcrawl/browser.py). The browser
 # is Debian's chromium, found automatically; CHROMIUM_PATH (setting or environment
 # variable) overrides. Browser pages at once, separate from CONCURRENT_REQUESTS:
-HKCRAWL_RENDER_CONCURRENCY = 2
+HKCRAWL_RENDER_CONCURRENCY = 4
+# When a rendered page is read. The related block is filled by an inline script as the
+# page is parsed, so DOMContentLoaded suffices; use "load" or "networkidle" for parts
+# that arrive later by XHR.
+HKCRAWL_RENDER_WAIT_UNTIL = "domcontentloaded"
 # In auto mode at most this share of article pages (after the first few) is rendered.
 HKCRAWL_RENDER_MAX_SHARE = 0.2
 HKCRAWL_RENDER_MIN_BUDGET = 20

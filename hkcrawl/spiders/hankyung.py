@@ -207,7 +207,11 @@ class HankyungSpider(scrapy.Spider):
 
     def _article_meta(self) -> dict[str, Any]:
         # render=always: every article page through the browser from the start.
-        return {"playwright": True} if self.render == "always" and self.can_render else {}
+        return self._render_meta() if self.render == "always" and self.can_render else {}
+
+    def _render_meta(self) -> dict[str, Any]:
+        wait_until = self.settings.get("HKCRAWL_RENDER_WAIT_UNTIL")
+        return {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": wait_until}}
 
     def _rejection(self, url: str) -> str | None:
         try:
@@ -330,7 +334,7 @@ class HankyungSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.on_render_error,
             cb_kwargs={"depth": depth},
-            meta={"playwright": True, "hkcrawl_plain_article": plain},
+            meta={**self._render_meta(), "hkcrawl_plain_article": plain},
             dont_filter=True,
             priority=5,
         )

@@ -1,0 +1,118 @@
+"""The same article pages crawled with -a render=never, auto and always, same run.
+
+    .venv/bin/python benchmarks/rendering.py [--pages 200] [--long 500]
+
+The replica's article pages (5% have a related block filled by script) are fetched
+from a URL list (related_depth=0), so the three modes do the same work but for the
+browser. Peak memory is the largest sum of RSS over the crawl and all its child
+processes (Chromium, Playwright's driver), sampled from /proc every 0.1 s; shared
+pages are counted in each process, so it over-states a little. --long also runs one
+render=always crawl of that many pages and prints its memory over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hkcrawl.demo import crawl_environment, local_crawl_command  # noqa: E402
+from hkcrawl.replica import ReplicaServer, SiteModel  # noqa: E402
+
+
+def _tree_rss_mb(root_pid: int) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * 4096
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 2**20
+
+
+def crawl(replica: ReplicaServer, urls_file: Path, mode: str, samples: list[tuple[float, float]] | None = None):
+    work = Path(tempfile.mkdtemp(prefix=f"hkcrawl-render-{mode}-"))
+    command = local_crawl_command(
+        replica.base_url, "-a", f"urls_file={urls_file}", "-a", "related_depth=0", "-a", f"render={mode}",
+        "-O", str(work / "out.jsonl"),
+    )  # fmt: skip
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=work, env=crawl_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            current = _tree_rss_mb(proc.pid)
+            peak = max(peak, current)
+            if samples is not None:
+                samples.append((time.perf_counter() - start, current))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    proc.wait()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    lines = (work / "out.jsonl").read_text(encoding="utf-8").count("\n")
+    return wall, peak, lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--long", type=int, default=0, help="pages of a long render=always crawl (0: skip)")
+    args = parser.parse_args()
+    model = SiteModel(articles=max(args.pages, args.long, 1000))
+    with ReplicaServer(model) as replica:
+        ids = model.ids()[: args.pages]
+        urls_file = Path(tempfile.mkdtemp()) / "urls.txt"
+        urls_file.write_text("\n".join(f"{replica.base_url}/article/{aid}" for aid in ids))
+        need = sum("js_related" in model.article(aid).kinds for aid in ids)
+        results = {mode: crawl(replica, urls_file, mode) for mode in ("never", "auto", "always")}
+        share = f"{need} ({need / args.pages:.0%})"
+        print(f"{args.pages} replica article pages, {share} need rendering; one run each, 2 cores")
+        print("| render | wall s | pages/s | peak RSS MB (crawl + browser) | records |")
+        print("|---|---:|---:|---:|---:|")
+        for mode, (wall, peak, lines) in results.items():
+            print(f"| {mode} | {wall:.1f} | {args.pages / wall:.0f} | {peak:.0f} | {lines} |")
+        never, auto = results["never"][0], results["auto"][0]
+        print(f"\nauto takes {auto / never:.2f}× the time of never (target ≤ 1.3×)")
+        if args.long:
+            urls_file.write_text("\n".join(f"{replica.base_url}/article/{aid}" for aid in model.ids()[: args.long]))
+            samples: list[tuple[float, float]] = []
+            wall, peak, lines = crawl(replica, urls_file, "always", samples)
+            quarter = len(samples) // 4 or 1
+            marks = [
+                statistics.median(mb for _, mb in samples[i : i + quarter]) for i in range(0, len(samples), quarter)
+            ]
+            print(
+                f"\nrender=always over {args.long} pages: {wall:.0f} s, {lines} records, peak {peak:.0f} MB; "
+                f"median RSS per quarter of the run: {', '.join(f'{mb:.0f}' for mb in marks[:4])} MB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
