@@ -117,6 +117,9 @@ CHROMIUM_PATH = None
 # "drop", or "off". Similarity is the estimated Jaccard of 4-character shingles.
 HKCRAWL_DUPLICATES = "annotate"
 HKCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
+# Bodies remembered for comparison (most recent first out): ~500 bytes each, so about
+# 0.5 GB at the default million. Copies of news come within days, not years.
+HKCRAWL_NEAR_DUPLICATE_WINDOW = 1_000_000
 
 # When a finished crawl still counts as failed (exit status 1, report "failed"):
 HKCRAWL_MAX_ERROR_RATE = 0.2  # share of requests that errored

@@ -2,16 +2,28 @@
 
 Korean words carry particles (회사는, 회사가, 회사의), so whitespace words make two
 tellings of one story look unrelated; character n-grams of the text with spaces
-removed do not care. The MinHash signatures and the LSH buckets come from
-datasketch; this module only decides what a shingle is and when two bodies count
-as the same story.
+removed do not care. The MinHash signatures come from datasketch (its affine32
+permutations, seeded once), and so does the LSH banding: the number of bands and
+rows per band for a threshold is what ``datasketch.MinHashLSH`` picks.
+
+What is ours is the storage of the index. ``MinHashLSH`` in memory keeps a Python
+set per bucket per band and the caller kept a full ``MinHash`` per article: about
+8 KB an article, 8 GB at a million (benchmarks/near_duplicates.py). Here an
+article costs a few hundred bytes in flat numpy arrays: its signature cut to the
+low 16 bits of each value (b-bit MinHash, as ``datasketch.bBitMinHash``; an
+accidental match of two 16-bit values shifts a Jaccard estimate by 1/65536) and,
+per band, the sequence number of the previous article in the same bucket. The
+index keeps the most recent ``window`` articles (a ring buffer): copies of news
+appear within days, and the window is what bounds memory.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 _NOT_TEXT = re.compile(r"[\s\W_]+")
@@ -19,18 +31,60 @@ _NOT_TEXT = re.compile(r"[\s\W_]+")
 #: Character n-gram length. 4 Hangul syllables is about one word stem plus particle.
 SHINGLE_SIZE = 4
 NUM_PERM = 128
+#: Articles the index remembers; the oldest is forgotten when a new one comes in.
+#: hankyung.com publishes on the order of 1,000 articles a day: a million is years.
+DEFAULT_WINDOW = 1_000_000
+#: A band bucket holding more articles than this yields only its newest ones, so a
+#: boilerplate-only body shared by thousands of pages cannot make a lookup slow.
+MAX_CHAIN = 32
+
+_SEED = 1
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
+# Random odd 64-bit multipliers of a multilinear (multiply-shift) hash; fixed, so
+# shingle hashes and band keys are the same in every run and on every machine.
+_MULTIPLIERS = np.random.default_rng(20241101).integers(0, 2**63, size=NUM_PERM + SHINGLE_SIZE, dtype=np.uint64)
+_MULTIPLIERS = _MULTIPLIERS * np.uint64(2) + np.uint64(1)
+_SHINGLE_MULTIPLIERS = _MULTIPLIERS[NUM_PERM:]
+_FORMAT = 2  # of the pickled state; 1 was a datasketch MinHashLSH plus a dict of MinHash
+_INITIAL_CAPACITY = 1024
+_EMPTY = -1
+
+
+def _compact(text: str) -> str:
+    return _NOT_TEXT.sub("", text.lower())
 
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[bytes]:
-    compact = _NOT_TEXT.sub("", text.lower())
+    """The character n-grams of ``text`` without spaces and punctuation (for tests and :func:`jaccard`)."""
+    compact = _compact(text)
     if len(compact) <= size:
         return {compact.encode("utf-8")} if compact else set()
     return {compact[i : i + size].encode("utf-8") for i in range(len(compact) - size + 1)}
 
 
+def shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the distinct :func:`shingles` of ``text``, computed in numpy.
+
+    The same n-grams as :func:`shingles`, hashed with a fixed multilinear hash (two
+    distinct shingles of one text collide with probability about 2^-32): four times
+    faster than hashing each shingle's bytes with SHA-1 in Python.
+    """
+    compact = _compact(text)
+    if not compact:
+        return np.empty(0, dtype=np.uint32)
+    points = np.frombuffer(compact.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    width = min(SHINGLE_SIZE, len(points))
+    count = len(points) - width + 1
+    mixed = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        mixed += points[offset : offset + count] * _SHINGLE_MULTIPLIERS[offset]
+    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+
+
 def signature(text: str) -> MinHash:
-    minhash = MinHash(num_perm=NUM_PERM)
-    minhash.update_batch(list(shingles(text)))
+    """The datasketch MinHash (``NUM_PERM`` permutations) of the shingles of ``text``."""
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=_PERMUTATIONS, scheme="affine32")
+    minhash.update_batch(shingle_hashes(text).tolist())
     return minhash
 
 
@@ -40,6 +94,13 @@ def jaccard(a: str, b: str) -> float:
     return len(first & second) / len(first | second) if first or second else 1.0
 
 
+@lru_cache
+def _banding(threshold: float) -> tuple[int, int]:
+    """datasketch's choice of bands × rows for ``threshold`` (it integrates numerically: ~10 ms, so cached)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 @dataclass(frozen=True)
 class Match:
     article_id: str
@@ -47,32 +108,177 @@ class Match:
 
 
 class NearDuplicateIndex:
-    """Bodies seen so far; :meth:`match` finds the most similar earlier one.
+    """The last ``window`` bodies indexed; :meth:`match` finds the most similar one.
 
-    LSH (``threshold``) only proposes candidates; a candidate counts when its
-    estimated Jaccard similarity reaches ``threshold`` too.
+    LSH (``threshold``) only proposes candidates: those sharing a band of their
+    signature. A candidate counts when its estimated Jaccard similarity reaches
+    ``threshold`` too. Of equally similar ones, the earliest indexed wins.
+    Memory is about ``2 * num_perm + 12 * bands`` bytes per remembered article
+    (``memory_bytes``); an index is pickled as its signatures and article ids
+    only, and rebuilds its buckets when loaded. A body without text is never
+    matched nor indexed.
     """
 
-    def __init__(self, threshold: float = 0.5) -> None:
+    def __init__(self, threshold: float = 0.5, window: int = DEFAULT_WINDOW) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], not {threshold}")
+        if window < 1:
+            raise ValueError(f"window must be at least 1 article, not {window}")
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self.signatures: dict[str, MinHash] = {}
+        self.window = window
+        self.bands, self.rows = _banding(threshold)
+        self._band_index = np.arange(self.bands)
+        self._allocate(min(window, _INITIAL_CAPACITY))
+        self._count = 0  # articles ever added: the next sequence number
+        self._last: tuple[MinHash, np.ndarray, np.ndarray] | None = None
 
+    # -- public API ------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.signatures)
+        return min(self._count, self.window)
+
+    @property
+    def memory_bytes(self) -> int:
+        return self._sigs.nbytes + self._ids.nbytes + self._next.nbytes + self._head.nbytes
 
     def match(self, body: str, minhash: MinHash | None = None) -> Match | None:
         minhash = minhash or signature(body)
-        best: Match | None = None
-        for candidate in self.lsh.query(minhash):
-            similarity = minhash.jaccard(self.signatures[candidate])
-            if similarity >= self.threshold and (best is None or similarity > best.similarity):
-                best = Match(candidate, round(similarity, 3))
-        return best
+        seqs, similarity = self._candidates(minhash)
+        good = np.flatnonzero(similarity >= self.threshold)
+        if not len(good):
+            return None
+        best = good[np.argmax(similarity[good])]  # argmax: the first, i.e. earliest, of the most similar
+        return Match(self._id(int(seqs[best])), round(float(similarity[best]), 3))
 
     def add(self, article_id: str, body: str, minhash: MinHash | None = None) -> None:
-        if article_id in self.signatures:
-            return
+        """Index ``body`` under ``article_id``, unless that id is already indexed with a similar body.
+
+        An update that rewrote most of an article is indexed again beside the old
+        version, so a copy of either is found.
+        """
         minhash = minhash or signature(body)
-        self.lsh.insert(article_id, minhash)
-        self.signatures[article_id] = minhash
+        if minhash.is_empty():
+            return
+        seqs, similarity = self._candidates(minhash)
+        for seq in seqs[similarity >= self.threshold]:
+            if self._id(int(seq)) == article_id:
+                return
+        self._insert(article_id, self._compress(minhash))
+
+    # -- storage ---------------------------------------------------------------------
+    def _allocate(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._sigs = np.zeros((capacity, NUM_PERM), dtype=np.uint16)
+        self._ids = np.zeros(capacity, dtype="S16")
+        self._next = np.full((capacity, self.bands), _EMPTY, dtype=np.int32)
+        self._bits = max(10, (capacity - 1).bit_length())  # at least as many buckets as articles
+        self._head = np.full((self.bands, 1 << self._bits), _EMPTY, dtype=np.int32)
+
+    @property
+    def _oldest(self) -> int:
+        return max(0, self._count - self.window)
+
+    def _id(self, seq: int) -> str:
+        return self._ids[seq % self._capacity].decode("utf-8")
+
+    def _compress(self, minhash: MinHash) -> np.ndarray:
+        if len(minhash.hashvalues) != NUM_PERM or minhash.scheme != "affine32" or minhash.seed != _SEED:
+            raise ValueError("not a hkcrawl.similarity.signature(): other permutations cannot be compared")
+        return minhash.hashvalues.astype(np.uint16)  # the low 16 bits
+
+    def _buckets(self, sigs: np.ndarray, band: int | None = None) -> np.ndarray:
+        """Bucket of every band of one signature (``band=None``), or of one band of many signatures."""
+        rows = self.rows
+        if band is None:
+            parts = sigs[: self.bands * rows].reshape(self.bands, rows)
+        else:
+            parts = sigs[:, band * rows : (band + 1) * rows]
+        keys = (parts.astype(np.uint64) * _MULTIPLIERS[:rows]).sum(axis=-1, dtype=np.uint64)
+        return (keys >> np.uint64(64 - self._bits)).astype(np.intp)
+
+    def _candidates(self, minhash: MinHash) -> tuple[np.ndarray, np.ndarray]:
+        """Sequence numbers of the articles sharing a bucket with ``minhash``, and their estimated Jaccard."""
+        if self._last is not None and self._last[0] is minhash:
+            return self._last[1], self._last[2]
+        nothing = np.empty(0, dtype=np.int64), np.empty(0)
+        if minhash.is_empty() or not self._count:
+            return nothing
+        sig = self._compress(minhash)
+        oldest = self._oldest
+        bands = self._band_index
+        current = self._head[bands, self._buckets(sig)].astype(np.int64)
+        found = []
+        for _ in range(MAX_CHAIN):
+            alive = current >= oldest
+            if not alive.any():
+                break
+            current, bands = current[alive], bands[alive]
+            found.append(current)
+            current = self._next[current % self._capacity, bands].astype(np.int64)
+        if not found:
+            return nothing
+        seqs = np.unique(np.concatenate(found))
+        similarity = np.count_nonzero(self._sigs[seqs % self._capacity] == sig, axis=1) / NUM_PERM
+        self._last = (minhash, seqs, similarity)
+        return seqs, similarity
+
+    def _insert(self, article_id: str, sig: np.ndarray) -> None:
+        self._last = None
+        if self._count == self._capacity and self._capacity < self.window:
+            self._grow(min(self.window, 2 * self._capacity))
+        if self._count >= np.iinfo(np.int32).max:
+            raise OverflowError("near-duplicate index full: pickle and load it to renumber its articles")
+        seq, row = self._count, self._count % self._capacity
+        encoded = article_id.encode("utf-8")
+        if len(encoded) > self._ids.dtype.itemsize:
+            self._ids = self._ids.astype(f"S{len(encoded)}")
+        buckets = self._buckets(sig)
+        self._sigs[row] = sig
+        self._ids[row] = encoded
+        self._next[row] = self._head[self._band_index, buckets]
+        self._head[self._band_index, buckets] = seq
+        self._count += 1
+
+    def _grow(self, capacity: int) -> None:
+        """Bigger arrays (only before the window is full, so sequence number = row)."""
+        sigs, ids, count = self._sigs[: self._count], self._ids[: self._count], self._count
+        self._allocate(capacity)
+        self._ids = self._ids.astype(ids.dtype)
+        self._load(sigs, ids)
+        self._count = count
+
+    def _load(self, sigs: np.ndarray, ids: np.ndarray) -> None:
+        """Fill rows 0.. with ``sigs`` (oldest first) and chain every band's buckets, in numpy."""
+        count = len(sigs)
+        self._sigs[:count], self._ids[:count] = sigs, ids
+        seqs = np.arange(count, dtype=np.int32)
+        for band in range(self.bands):
+            buckets = self._buckets(sigs, band)
+            order = np.argsort(buckets, kind="stable")  # oldest first within a bucket
+            ordered = buckets[order]
+            same = ordered[1:] == ordered[:-1]
+            self._next[order[1:][same], band] = seqs[order[:-1][same]]
+            last = order[np.append(~same, True)]
+            self._head[band, buckets[last]] = seqs[last]
+
+    # -- pickling: signatures and ids only -------------------------------------------
+    def __getstate__(self) -> dict:
+        rows = np.arange(self._oldest, self._count) % self._capacity
+        return {
+            "format": _FORMAT,
+            "num_perm": NUM_PERM,
+            "threshold": self.threshold,
+            "window": self.window,
+            "signatures": self._sigs[rows],
+            "ids": self._ids[rows],
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("format") != _FORMAT or state.get("num_perm") != NUM_PERM:
+            raise ValueError("near-duplicate index written by another hkcrawl version")
+        self.__init__(state["threshold"], state["window"])
+        sigs, ids = state["signatures"], state["ids"]
+        if len(sigs) > self._capacity:
+            self._allocate(min(self.window, max(_INITIAL_CAPACITY, len(sigs))))
+        self._ids = self._ids.astype(ids.dtype)
+        self._load(sigs, ids)
+        self._count = len(sigs)

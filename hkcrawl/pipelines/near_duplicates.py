@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+from collections import OrderedDict
 from pathlib import Path
 
 from scrapy import signals
@@ -40,6 +41,7 @@ class NearDuplicatePipeline:
             if settings.getbool("HKCRAWL_STATE_ENABLED")
             else None
         )
+        self.window = settings.getint("HKCRAWL_NEAR_DUPLICATE_WINDOW")
         self.index, self.by_hash = self._load(settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD"))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -47,17 +49,17 @@ class NearDuplicatePipeline:
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         return cls(crawler)
 
-    def _load(self, threshold: float) -> tuple[NearDuplicateIndex, dict[str, str]]:
+    def _load(self, threshold: float) -> tuple[NearDuplicateIndex, OrderedDict[str, str]]:
         if self.path is not None and self.path.exists():
             try:
                 with self.path.open("rb") as file:
                     index, by_hash = pickle.load(file)  # our own file, in our own state directory
-                if index.threshold == threshold:
-                    return index, by_hash
-                logger.warning("Near-duplicate threshold changed: starting a new index")
+                if index.threshold == threshold and index.window == self.window:
+                    return index, OrderedDict(by_hash)
+                logger.warning("Near-duplicate threshold or window changed: starting a new index")
             except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
                 logger.warning("Cannot read %s (%s): starting a new near-duplicate index", self.path, error)
-        return NearDuplicateIndex(threshold), {}
+        return NearDuplicateIndex(threshold, window=self.window), OrderedDict()
 
     def process_item(self, item: Article) -> Article:
         body, own_id = item.articleBody or "", item.articleId or ""
@@ -69,8 +71,10 @@ class NearDuplicatePipeline:
         if match is not None and match.article_id == own_id:
             match = None  # an update of an article is not a copy of itself
         self.index.add(own_id, body, minhash)
-        if item.articleBodyHash:
-            self.by_hash.setdefault(item.articleBodyHash, own_id)
+        if item.articleBodyHash and item.articleBodyHash not in self.by_hash:
+            self.by_hash[item.articleBodyHash] = own_id
+            if len(self.by_hash) > self.window:  # the same window as the index: memory stays bounded
+                self.by_hash.popitem(last=False)
         if match is None:
             return item
         return self._found(item, match.article_id, match.similarity, "near")
