@@ -82,11 +82,16 @@ def crawl(replica: ReplicaServer, urls_file: Path, mode: str, samples: list[tupl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--share", type=float, default=0.05, help="share of pages that need rendering (0.05)")
     parser.add_argument("--long", type=int, default=0, help="pages of a long render=always crawl (0: skip)")
     args = parser.parse_args()
     model = SiteModel(articles=max(args.pages, args.long, 1000))
     with ReplicaServer(model) as replica:
-        ids = model.ids()[: args.pages]
+        # The case: a site where 5% of pages need rendering.
+        js = [aid for aid in model.ids() if "js_related" in model.article(aid).kinds]
+        plain = [aid for aid in model.ids() if "js_related" not in model.article(aid).kinds]
+        need_count = round(args.pages * args.share)
+        ids = js[:need_count] + plain[: args.pages - need_count]
         urls_file = Path(tempfile.mkdtemp()) / "urls.txt"
         urls_file.write_text("\n".join(f"{replica.base_url}/article/{aid}" for aid in ids))
         need = sum("js_related" in model.article(aid).kinds for aid in ids)
