@@ -72,9 +72,21 @@ BROKEN_PAGES: dict[str, tuple[int, str, bytes]] = {
 }
 
 
+#: The seed article's page again under another article id: the same story, re-run.
+REPUBLISHED_SEED = "/article/2022061899991"
+EXTRA_PAGES = {
+    **BROKEN_PAGES,
+    REPUBLISHED_SEED: (
+        200,
+        "text/html; charset=utf-8",
+        (ROOT / "tests/fixtures/articles/current_seed_2022-06-17.html").read_bytes(),
+    ),
+}
+
+
 @pytest.fixture
 def fixture_site() -> Iterator[str]:
-    handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": BROKEN_PAGES})
+    handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": EXTRA_PAGES})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hkcrawl.datasets import record_errors
 from tests.conftest import article_fixture_pages, expected_record
-from tests.e2e.conftest import BROKEN_PAGES, run_crawl
+from tests.e2e.conftest import BROKEN_PAGES, REPUBLISHED_SEED, run_crawl
 
 ARTICLES = [p for p in article_fixture_pages() if expected_record(p)]
 SEED_ID = "2022061771721"
@@ -97,3 +98,16 @@ def test_error_rate_over_the_threshold_fails_the_crawl(fixture_site: str, tmp_pa
     assert "Crawl FAILED: 25 of 27 requests failed" in run.log
     [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
     assert '"status": "failed"' in report.read_text()
+
+
+def test_the_same_story_under_another_id_is_annotated_and_reported(fixture_site: str, tmp_path: Path) -> None:
+    urls = f"{fixture_site}/article/{SEED_ID},{fixture_site}{REPUBLISHED_SEED}"
+    run = run_crawl(["-a", "related_depth=0", "-a", f"urls={urls}"], fixture_site, tmp_path, None)
+    [output] = (tmp_path / "data" / "hankyung").glob("*.jsonl")
+    records = {r["articleId"]: r for r in map(json.loads, output.read_text(encoding="utf-8").splitlines())}
+    first, second = sorted(records)  # whichever was fetched first is the original
+    assert records[first]["duplicateOf"] is None
+    assert (records[second]["duplicateOf"], records[second]["duplicateSimilarity"]) == (first, 1.0)
+    [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
+    assert json.loads(report.read_text())["nearDuplicates"] == {"exact_body": 1}
+    assert run.returncode == 0
