@@ -59,8 +59,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="hkcrawl-bench-"))
     with ReplicaServer(SiteModel(articles=args.articles)) as replica:
         hk_command = local_crawl_command(
+            # render=never: the same downloads as the bare spider (benchmarks/rendering.py
+            # measures what the browser adds).
             replica.base_url, "-a", "discover=sections,all-news,sitemap", "-a", "max_pages=100000",
-            "-O", str(work / "out.jsonl"),
+            "-a", "render=never", "-O", str(work / "out.jsonl"),
         )  # fmt: skip
         ours: list[Run] = []
         bare: list[Run] = []
