@@ -51,6 +51,17 @@ def test_auto_follows_related_links_that_exist_only_after_script(replica: Replic
     assert never.stat("item_scraped_count") == 1
 
 
+def test_auto_starts_no_browser_when_no_page_needs_one(replica: ReplicaServer, tmp_path: Path) -> None:
+    """The usual cron run: render=auto, nothing script-filled, so Playwright never starts."""
+    plain = [aid for aid in replica.model.ids() if aid not in _js_articles(replica)][:5]
+    urls = ",".join(f"{replica.base_url}/article/{aid}" for aid in plain)
+    run = run_crawl(["-a", f"urls={urls}", "-a", "related_depth=0"], replica.base_url, tmp_path, None)
+    assert run.returncode == 0, run.log[-2000:]
+    assert run.stat("item_scraped_count") == 5
+    assert "Starting download handler" not in run.log  # scrapy-playwright's driver start
+    assert run.stat("playwright/browser_count") == 0
+
+
 def test_never_exports_the_plain_page(replica: ReplicaServer, tmp_path: Path) -> None:
     run = run_crawl(["-a", "render=never", *ALL_NEWS], replica.base_url, tmp_path, tmp_path / "o.jsonl")
     by_id = {item["articleId"]: item for item in run.items}
