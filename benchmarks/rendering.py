@@ -127,7 +127,7 @@ def main() -> int:
             wall = statistics.median(w for w, _, _ in runs[mode])
             peak = max(p for _, p, _ in runs[mode])
             lines = min(n for _, _, n in runs[mode])
-            print(f"| {mode} | {wall:.1f} | {args.pages / wall:.0f} | {peak:.0f} | {lines} |")
+            print(f"| {mode} | {wall:.1f} | {args.pages / wall:.2g} | {peak:.0f} | {lines} |")
         ratios = [a[0] / n[0] for a, n in zip(runs["auto"], runs["never"], strict=True)]
         print(
             f"\nauto takes {statistics.median(ratios):.2f}× the time of never, median of the rounds "

@@ -28,9 +28,9 @@ from typing import IO, Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exporters import JsonLinesItemExporter
 
 from hkcrawl import lock
+from hkcrawl.exporters import DataclassJsonLinesExporter
 from hkcrawl.items import Article
 from hkcrawl.state import Exported, StateStore
 
@@ -128,7 +128,7 @@ class RunOutput:
         self.pending: list[Exported] = []
         self.last_checkpoint = time.monotonic()
         self.file: _RunFile | None = None
-        self.exporter: JsonLinesItemExporter | None = None
+        self.exporter: DataclassJsonLinesExporter | None = None
         self.status = "running"
         self.report: dict[str, Any] = {"new": 0}
 
@@ -162,7 +162,7 @@ class RunOutput:
         raw = open(part, "wb")  # noqa: SIM115 (closed in finish())
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb") if self.gzip else raw
         self.file = _RunFile(final, part, raw, stream)
-        self.exporter = JsonLinesItemExporter(stream, encoding="utf-8")
+        self.exporter = DataclassJsonLinesExporter(stream, encoding="utf-8")
         self.exporter.start_exporting()
         logger.info("Writing %s", final)
 

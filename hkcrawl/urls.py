@@ -9,6 +9,7 @@ article has appeared as ``newsview.php?aid=<id>`` (≤2018, also on hei./land.),
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 CANONICAL_ARTICLE_URL = "https://www.hankyung.com/article/{id}"
@@ -29,6 +30,8 @@ def is_article_id(value: str) -> bool:
     return bool(_ID_RE.match(value))
 
 
+# One article's URL turns up in several lists, sitemaps and related blocks per crawl.
+@lru_cache(maxsize=1 << 16)
 def article_id_from_url(url: str) -> str | None:
     """The article id a URL points to, whatever its era, or None.
 
