@@ -41,6 +41,10 @@ RETRY_TIMES = 2
 # and scans every page (2% of a crawl's CPU).
 METAREFRESH_ENABLED = False
 
+# Article pages are parsed in a child process (hkcrawl/parsing.py) so that Scrapy's
+# one thread only crawls: "auto" = when the machine has two or more CPUs; on|off.
+HKCRAWL_PARSER_PROCESS = "auto"
+
 TELNETCONSOLE_ENABLED = False
 
 # Cloudflare challenges (hankyung-site.md §6): retry a blocked request this many

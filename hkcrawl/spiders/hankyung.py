@@ -15,7 +15,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from hkcrawl import urls
+from hkcrawl import parsing, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
 from hkcrawl.items import Article
 from hkcrawl.output import state_for
@@ -95,6 +95,7 @@ class HankyungSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
+        spider.page_parser = parsing.for_crawler(crawler)
         spider.export_state = state_for(crawler)
         # Paging stops at a page of known articles older than this (see parse_listing).
         spider.newest_known = spider.export_state.newest_published() if spider.export_state else None
@@ -229,14 +230,18 @@ class HankyungSpider(scrapy.Spider):
         return None
 
     # -- lists ------------------------------------------------------------------
-    def parse_listing(self, response: Response, kind: str, list_url: str, page: int | None) -> Iterable:
+    async def parse_listing(self, response: Response, kind: str, list_url: str, page: int | None) -> AsyncIterator:
         stats = self.crawler.stats
         stats.inc_value(f"hkcrawl/lists/{kind}")
         try:
             text = response.text
         except AttributeError:  # not a text response (binary, or an empty body)
             text = response.body.decode("utf-8", "replace")
-        listing: Listing = _LIST_PARSERS[kind](text, response.url)
+        parser = _LIST_PARSERS[kind]
+        if self.page_parser is not None:
+            listing: Listing = await self.page_parser.run(parser, text, response.url)
+        else:
+            listing = parser(text, response.url)
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
         if kind == "latest-sitemap" and self.export_state is not None:
@@ -293,11 +298,15 @@ class HankyungSpider(scrapy.Spider):
             yield self._list_request(list_url, kind, page=page + 1)
 
     # -- articles ---------------------------------------------------------------
-    def parse_article(self, response: Response, depth: int = 0) -> Iterable:
+    async def parse_article(self, response: Response, depth: int = 0) -> AsyncIterator:
         if self._limit_reached():
             raise CloseSpider("max_articles")
         content_type = response.headers.get("Content-Type")
-        result = parse_article(response.body, response.url, content_type.decode("latin-1") if content_type else None)
+        content_type = content_type.decode("latin-1") if content_type else None
+        if self.page_parser is not None:
+            result = await self.page_parser.parse_article(response.body, response.url, content_type)
+        else:
+            result = parse_article(response.body, response.url, content_type)
         rendered = "playwright" in response.flags
         if result.needs_render and not rendered and result.article is not None:
             render_request = self._render_request(response, depth, result.article)
@@ -308,7 +317,8 @@ class HankyungSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"hkcrawl/pages/{problem}")
             self.logger.warning("%s: %s", problem, response.url)
         if result.article is not None:
-            yield from self._export(result.article, depth)
+            for output in self._export(result.article, depth):
+                yield output
 
     def _render_request(self, response: Response, depth: int, plain: Article) -> scrapy.Request | None:
         """The same page again through Chromium, or None to keep the plain record."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -25,16 +26,22 @@ def _article(article_id: str, body: str) -> Article:
 
 def _pipeline(tmp_path: Path, **settings: object):
     ours = {name: getattr(project_settings, name) for name in dir(project_settings) if name.startswith("HKCRAWL_")}
+    # Signing in this process here; test_signing_in_the_helper_process_finds_the_same covers the other way.
+    ours["HKCRAWL_PARSER_PROCESS"] = "off"
     crawler = get_crawler(settings_dict={**ours, "HKCRAWL_STATE_DIR": str(tmp_path / "state"), **settings})
     crawler.stats.open_spider()
     return NearDuplicatePipeline.from_crawler(crawler), crawler
 
 
+def _process(pipeline: NearDuplicatePipeline, item: Article) -> Article:
+    return asyncio.run(pipeline.process_item(item))
+
+
 @pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
 def test_labelled_pairs(pair: dict, tmp_path: Path) -> None:
     pipeline, _ = _pipeline(tmp_path)
-    first = pipeline.process_item(_article("2024110100011", pair["a"]))
-    second = pipeline.process_item(_article("2024110100022", pair["b"]))
+    first = _process(pipeline, _article("2024110100011", pair["a"]))
+    second = _process(pipeline, _article("2024110100022", pair["b"]))
     assert first.duplicateOf is None
     if pair["same"]:
         assert second.duplicateOf == "2024110100011"
@@ -45,34 +52,53 @@ def test_labelled_pairs(pair: dict, tmp_path: Path) -> None:
 
 def test_identical_bodies_are_exact_duplicates(tmp_path: Path) -> None:
     pipeline, crawler = _pipeline(tmp_path)
-    pipeline.process_item(_article("2024110100011", PAIRS[0]["a"]))
-    copy = pipeline.process_item(_article("2024110100022", PAIRS[0]["b"]))
+    _process(pipeline, _article("2024110100011", PAIRS[0]["a"]))
+    copy = _process(pipeline, _article("2024110100022", PAIRS[0]["b"]))
     assert copy.duplicateSimilarity == 1.0
     assert crawler.stats.get_value("hkcrawl/duplicates/exact_body") == 1
 
 
 def test_drop_policy_drops_and_counts(tmp_path: Path) -> None:
     pipeline, crawler = _pipeline(tmp_path, HKCRAWL_DUPLICATES="drop")
-    pipeline.process_item(_article("2024110100011", PAIRS[1]["a"]))
+    _process(pipeline, _article("2024110100011", PAIRS[1]["a"]))
     with pytest.raises(DropItem, match="duplicates 2024110100011"):
-        pipeline.process_item(_article("2024110100022", PAIRS[1]["b"]))
+        _process(pipeline, _article("2024110100022", PAIRS[1]["b"]))
     assert crawler.stats.get_value("hkcrawl/dropped/near_duplicate") == 1
 
 
 def test_an_update_of_the_same_article_is_not_its_own_duplicate(tmp_path: Path) -> None:
     pipeline, _ = _pipeline(tmp_path)
-    pipeline.process_item(_article("2024110100011", PAIRS[1]["a"]))
-    update = pipeline.process_item(_article("2024110100011", PAIRS[1]["b"]))
+    _process(pipeline, _article("2024110100011", PAIRS[1]["a"]))
+    update = _process(pipeline, _article("2024110100011", PAIRS[1]["b"]))
     assert update.duplicateOf is None
 
 
 def test_the_index_carries_over_to_the_next_run(tmp_path: Path) -> None:
     first_run, _ = _pipeline(tmp_path)
-    first_run.process_item(_article("2024110100011", PAIRS[2]["a"]))
+    _process(first_run, _article("2024110100011", PAIRS[2]["a"]))
     first_run.spider_closed()
     second_run, _ = _pipeline(tmp_path)
-    later = second_run.process_item(_article("2024110200033", PAIRS[2]["b"]))
+    later = _process(second_run, _article("2024110200033", PAIRS[2]["b"]))
     assert later.duplicateOf == "2024110100011"
+
+
+def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
+    def run(worker: str) -> list[tuple[str | None, float | None]]:
+        pipeline, _ = _pipeline(tmp_path / worker, HKCRAWL_PARSER_PROCESS=worker)
+        assert (pipeline.worker is not None) == (worker == "on")
+
+        async def main() -> list[Article]:
+            items = [_article(f"20241101{n:04d}{side}", pair[side]) for n, pair in enumerate(PAIRS) for side in "ab"]
+            try:  # all at once, as Scrapy does with CONCURRENT_ITEMS
+                return await asyncio.gather(*(pipeline.process_item(item) for item in items))
+            finally:
+                if pipeline.worker is not None:
+                    await pipeline.worker.close()
+
+        return [(item.duplicateOf, item.duplicateSimilarity) for item in asyncio.run(main())]
+
+    assert run("on") == run("off")
+    assert sum(of is not None for of, _ in run("off")) == sum(pair["same"] for pair in PAIRS)
 
 
 def test_shingles_ignore_spacing_and_punctuation() -> None:

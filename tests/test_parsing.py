@@ -1,0 +1,131 @@
+"""Pages parsed in the helper process: same results, and nothing lost when it dies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from hkcrawl.pages.article import parse_article
+from hkcrawl.pages.listing import parse_section_list
+from hkcrawl.parsing import MAX_RESTARTS, ParserProcess, worker_wanted
+
+FIXTURES = Path(__file__).parent / "fixtures" / "articles"
+PAGES = sorted(FIXTURES.glob("*.html"))
+
+
+def _jobs() -> list[tuple[bytes, str, None]]:
+    return [(page.read_bytes(), f"https://www.hankyung.com/article/{page.stem}", None) for page in PAGES]
+
+
+def explode(text: str, url: str) -> None:
+    raise ValueError(f"cannot parse {text}")
+
+
+def test_same_results_as_in_process() -> None:
+    async def main() -> tuple[list, object]:
+        parser = ParserProcess()
+        try:
+            results = await asyncio.gather(*(parser.parse_article(*job) for job in _jobs() * 3))
+            listing = await parser.run(
+                parse_section_list,
+                (FIXTURES / "not_article_economy_list.html").read_text(),
+                "https://www.hankyung.com/economy",
+            )
+        finally:
+            await parser.close()
+        return results, listing
+
+    results, listing = asyncio.run(main())
+    assert results == [parse_article(*job) for job in _jobs() * 3]
+    assert sum(result.article is not None for result in results) >= 24
+    assert listing == parse_section_list(
+        (FIXTURES / "not_article_economy_list.html").read_text(), "https://www.hankyung.com/economy"
+    )
+    assert listing.links
+
+
+def test_a_dead_child_loses_nothing_and_is_replaced(caplog: pytest.LogCaptureFixture) -> None:
+    events: list[str] = []
+
+    async def main() -> tuple[list, list, int]:
+        parser = ParserProcess(on_event=events.append)
+        try:
+            await parser.parse_article(*_jobs()[0])  # started
+            first = parser._child
+            assert first is not None
+            pending = [asyncio.ensure_future(parser.parse_article(*job)) for job in _jobs() * 20]
+            await asyncio.sleep(0)  # sent
+            first.process.kill()
+            before = await asyncio.gather(*pending)
+            after = await asyncio.gather(*(parser.parse_article(*job) for job in _jobs()))
+            assert parser._child is not first and parser._child is not None
+            return before, after, parser._child.process.pid
+        finally:
+            await parser.close()
+
+    with caplog.at_level(logging.ERROR, logger="hkcrawl.parsing"):
+        before, after, _ = asyncio.run(main())
+    expected = [parse_article(*job) for job in _jobs()]
+    assert before == expected * 20
+    assert after == expected
+    assert events == ["died"]
+    assert "Parser process exited" in caplog.text
+
+
+def test_after_too_many_deaths_everything_is_parsed_here() -> None:
+    async def main() -> tuple[bool, object]:
+        parser = ParserProcess()
+        for _ in range(MAX_RESTARTS + 1):
+            await parser.parse_article(*_jobs()[0])
+            assert parser._child is not None
+            parser._child.process.kill()
+            await parser._child.reader
+        result = await parser.parse_article(*_jobs()[0])
+        in_process = parser.in_process
+        await parser.close()
+        return in_process, result
+
+    in_process, result = asyncio.run(main())
+    assert in_process
+    assert result == parse_article(*_jobs()[0])
+
+
+def test_an_exception_reaches_the_caller(caplog: pytest.LogCaptureFixture) -> None:
+    events: list[str] = []
+
+    async def main() -> None:
+        parser = ParserProcess(on_event=events.append)
+        try:
+            with pytest.raises(ValueError, match="cannot parse <p>"):
+                await parser.run(explode, "<p>", "https://www.hankyung.com/economy")
+            assert await parser.parse_article(*_jobs()[0]) == parse_article(*_jobs()[0])  # still serving
+        finally:
+            await parser.close()
+
+    with caplog.at_level(logging.ERROR, logger="hkcrawl.parsing"):
+        asyncio.run(main())
+    assert events == ["failed"]
+    assert "explode(https://www.hankyung.com/economy) raised ValueError" in caplog.text
+
+
+def test_closing_waits_for_answers_then_parses_here() -> None:
+    async def main() -> tuple[list, object, bool]:
+        parser = ParserProcess()
+        pending = [asyncio.ensure_future(parser.parse_article(*job)) for job in _jobs() * 5]
+        await asyncio.sleep(0.05)
+        await parser.close()
+        results = await asyncio.gather(*pending)
+        later = await parser.parse_article(*_jobs()[0])
+        return results, later, parser._child is None
+
+    results, later, gone = asyncio.run(main())
+    assert results == [parse_article(*job) for job in _jobs()] * 5
+    assert later == parse_article(*_jobs()[0]) and gone
+
+
+@pytest.mark.parametrize(("setting", "wanted"), [("on", True), ("off", False), ("False", False), ("1", True)])
+def test_setting(setting: str, wanted: bool) -> None:
+    assert worker_wanted(setting) is wanted
