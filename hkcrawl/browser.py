@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 INSTALL_HINT = (
     "install Debian's Chromium (sudo apt-get install -y chromium-headless-shell chromium, "
@@ -43,12 +45,28 @@ def find_chromium(configured: str | None = None) -> str:
     raise BrowserNotFound(f"no Chromium found: {INSTALL_HINT}")
 
 
-def abort_heavy_resources(request: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser is here for scripts, not for pictures."""
-    return request.resource_type in ("image", "media", "font", "stylesheet")
+class SiteScriptsOnly:
+    """PLAYWRIGHT_ABORT_REQUEST: the browser is here for the site's own scripts.
+
+    Pictures, media, fonts and stylesheets are never fetched, nor anything from
+    another host: on hankyung.com that is ad networks, trackers and social widgets,
+    most of a page's requests and script time. The script-filled parts hkcrawl wants
+    come from hankyung.com hosts (www., api., static. …) or the page's own host.
+    """
+
+    HEAVY_TYPES = frozenset({"image", "media", "font", "stylesheet"})
+
+    def __init__(self, site_hosts: Iterable[str] = ()) -> None:
+        self.site_hosts = frozenset(site_hosts)
+
+    def __call__(self, request: Any) -> bool:
+        if request.resource_type in self.HEAVY_TYPES:
+            return True
+        host = (urlsplit(request.url).hostname or "").lower()
+        return not (host in self.site_hosts or host == "hankyung.com" or host.endswith(".hankyung.com"))
 
 
-def playwright_settings(executable: str, concurrency: int) -> dict[str, Any]:
+def playwright_settings(executable: str, concurrency: int, site_hosts: Iterable[str] = ()) -> dict[str, Any]:
     """Settings that route ``meta={"playwright": True}`` requests through Chromium.
 
     Without the download handlers scrapy-playwright ignores the meta without a word.
@@ -82,5 +100,5 @@ def playwright_settings(executable: str, concurrency: int) -> dict[str, Any]:
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": concurrency,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 20_000,
-        "PLAYWRIGHT_ABORT_REQUEST": abort_heavy_resources,
+        "PLAYWRIGHT_ABORT_REQUEST": SiteScriptsOnly(site_hosts),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import importlib
 import logging
 import os
 import pickle
@@ -57,6 +58,10 @@ def for_crawler(crawler: Crawler) -> ParserProcess | None:
         if worker_wanted(crawler.settings.get("HKCRAWL_PARSER_PROCESS")):
             # crawler.stats exists only once the crawl starts: looked up at each event.
             worker = ParserProcess(on_event=lambda event: crawler.stats.inc_value(f"hkcrawl/parser/{event}"))
+            # Started with the crawl, so it is ready (imports done) when the first pages come.
+            crawler.signals.connect(
+                lambda: asyncio.ensure_future(worker.start(wait=False)), signal=signals.spider_opened, weak=False
+            )
             crawler.signals.connect(worker.close, signal=signals.spider_closed)
         _SHARED[crawler] = worker
     return _SHARED[crawler]
@@ -69,6 +74,9 @@ class _Child:
         self.process = process
         self.pending: collections.deque[tuple[asyncio.Future[Any], _Job]] = collections.deque()
         self.reader: asyncio.Task | None = None
+        #: The child has imported what it runs (~0.5 s): until then pages are parsed
+        #: here, so a short crawl never waits for it.
+        self.ready = asyncio.Event()
 
     @property
     def alive(self) -> bool:
@@ -110,9 +118,24 @@ class ParserProcess:
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         job: _Job = (function, args)
         child = None if self.in_process else await self._running_child()
-        if child is None:
+        if child is None or not child.ready.is_set():
             return _run(job)
         return await child.send(job)
+
+    async def start(self, wait: bool = True) -> bool:
+        """Start the child now (``wait``: until it is ready); False if it cannot run."""
+        child = None if self.in_process else await self._running_child()
+        if child is None:
+            return False
+        if wait:
+            ready = asyncio.ensure_future(child.ready.wait())
+            await asyncio.wait([ready, child.reader], return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+        return child.ready.is_set() or not wait
+
+    async def start_soon(self) -> None:
+        """Start the child without waiting for it to be ready."""
+        await self.start(wait=False)
 
     async def parse_article(self, body: bytes, url: str, content_type: str | None) -> ParseResult:
         return await self.run(parse_article, body, url, content_type)
@@ -142,6 +165,8 @@ class ParserProcess:
         stdout = child.process.stdout
         assert stdout is not None
         try:
+            await stdout.readexactly(_LENGTH.size)  # an empty frame: ready
+            child.ready.set()
             while True:
                 header = await stdout.readexactly(_LENGTH.size)
                 answer = pickle.loads(await stdout.readexactly(_LENGTH.unpack(header)[0]))
@@ -226,6 +251,11 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The child: parse until the end of input (the crawl closed the pipe or died)."""
+    for module in ("hkcrawl.pages.listing", "hkcrawl.similarity"):  # what the crawl sends, before "ready"
+        importlib.import_module(module)
+
+    stdout.write(_LENGTH.pack(0))
+    stdout.flush()
     while (header := _read_exactly(stdin, _LENGTH.size)) is not None:
         payload = _read_exactly(stdin, _LENGTH.unpack(header)[0])
         if payload is None:

@@ -28,6 +28,7 @@ def test_same_results_as_in_process() -> None:
     async def main() -> tuple[list, object]:
         parser = ParserProcess()
         try:
+            assert await parser.start()
             results = await asyncio.gather(*(parser.parse_article(*job) for job in _jobs() * 3))
             listing = await parser.run(
                 parse_section_list,
@@ -53,13 +54,14 @@ def test_a_dead_child_loses_nothing_and_is_replaced(caplog: pytest.LogCaptureFix
     async def main() -> tuple[list, list, int]:
         parser = ParserProcess(on_event=events.append)
         try:
-            await parser.parse_article(*_jobs()[0])  # started
+            assert await parser.start()
             first = parser._child
             assert first is not None
             pending = [asyncio.ensure_future(parser.parse_article(*job)) for job in _jobs() * 20]
             await asyncio.sleep(0)  # sent
             first.process.kill()
             before = await asyncio.gather(*pending)
+            assert await parser.start()
             after = await asyncio.gather(*(parser.parse_article(*job) for job in _jobs()))
             assert parser._child is not first and parser._child is not None
             return before, after, parser._child.process.pid
@@ -79,7 +81,7 @@ def test_after_too_many_deaths_everything_is_parsed_here() -> None:
     async def main() -> tuple[bool, object]:
         parser = ParserProcess()
         for _ in range(MAX_RESTARTS + 1):
-            await parser.parse_article(*_jobs()[0])
+            assert await parser.start()
             assert parser._child is not None
             parser._child.process.kill()
             await parser._child.reader
@@ -99,6 +101,7 @@ def test_an_exception_reaches_the_caller(caplog: pytest.LogCaptureFixture) -> No
     async def main() -> None:
         parser = ParserProcess(on_event=events.append)
         try:
+            assert await parser.start()
             with pytest.raises(ValueError, match="cannot parse <p>"):
                 await parser.run(explode, "<p>", "https://www.hankyung.com/economy")
             assert await parser.parse_article(*_jobs()[0]) == parse_article(*_jobs()[0])  # still serving
@@ -114,6 +117,7 @@ def test_an_exception_reaches_the_caller(caplog: pytest.LogCaptureFixture) -> No
 def test_closing_waits_for_answers_then_parses_here() -> None:
     async def main() -> tuple[list, object, bool]:
         parser = ParserProcess()
+        assert await parser.start()
         pending = [asyncio.ensure_future(parser.parse_article(*job)) for job in _jobs() * 5]
         await asyncio.sleep(0.05)
         await parser.close()
@@ -124,6 +128,22 @@ def test_closing_waits_for_answers_then_parses_here() -> None:
     results, later, gone = asyncio.run(main())
     assert results == [parse_article(*job) for job in _jobs()] * 5
     assert later == parse_article(*_jobs()[0]) and gone
+
+
+def test_pages_are_parsed_here_until_the_child_is_ready() -> None:
+    async def main() -> tuple[bool, object, bool]:
+        parser = ParserProcess()
+        try:
+            await parser.start(wait=False)
+            result = await parser.parse_article(*_jobs()[0])  # the child is still importing
+            was_ready = parser._child is not None and parser._child.ready.is_set()
+            return was_ready, result, await parser.start()
+        finally:
+            await parser.close()
+
+    was_ready, result, ready_later = asyncio.run(main())
+    assert not was_ready and ready_later
+    assert result == parse_article(*_jobs()[0])
 
 
 @pytest.mark.parametrize(("setting", "wanted"), [("on", True), ("off", False), ("False", False), ("1", True)])

@@ -121,7 +121,8 @@ class HankyungSpider(scrapy.Spider):
             )
             return
         concurrency = crawler.settings.getint("HKCRAWL_RENDER_CONCURRENCY")
-        crawler.settings.setdict(playwright_settings(executable, concurrency), priority="spider")
+        site_hosts = self.allowed_hosts_for(crawler.settings)
+        crawler.settings.setdict(playwright_settings(executable, concurrency, site_hosts), priority="spider")
         self.can_render = True
 
     def _count_exported(self) -> None:
@@ -133,7 +134,11 @@ class HankyungSpider(scrapy.Spider):
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
-        base_host = urlsplit(self.base_url).hostname
+        return self.allowed_hosts_for(self.settings)
+
+    @staticmethod
+    def allowed_hosts_for(settings: Any) -> frozenset[str]:
+        base_host = urlsplit(settings.get("HANKYUNG_BASE_URL")).hostname
         return urls.ARTICLE_HOSTS | ({base_host} if base_host else set())
 
     # -- what to fetch first -------------------------------------------------

@@ -89,6 +89,8 @@ def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
 
         async def main() -> list[Article]:
             items = [_article(f"20241101{n:04d}{side}", pair[side]) for n, pair in enumerate(PAIRS) for side in "ab"]
+            if pipeline.worker is not None:
+                assert await pipeline.worker.start()
             try:  # all at once, as Scrapy does with CONCURRENT_ITEMS
                 return await asyncio.gather(*(pipeline.process_item(item) for item in items))
             finally:
