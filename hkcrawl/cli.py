@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import urllib.request
@@ -79,20 +80,24 @@ def cron_command(args: argparse.Namespace) -> int:
     from scrapy.cmdline import execute
 
     from hkcrawl import lock
+    from hkcrawl import settings as project_settings
     from hkcrawl.output import run_id_now
 
     home = Path(args.dir).resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.chdir(home)
+    crawl_args = [arg for arg in args.crawl_args if arg != "--"]
+    # The lock the crawl itself takes (hkcrawl/output.py), taken first so a second run
+    # exits at once with its own status; relative state directories are under --dir.
+    state_dir = Path(_setting_given(crawl_args, "HKCRAWL_STATE_DIR") or project_settings.HKCRAWL_STATE_DIR)
     try:
-        lock.acquire(home / "state" / "hankyung.lock")
+        lock.acquire(state_dir / "hankyung.lock")
     except lock.LockBusy as busy:
         print(f"hkcrawl cron: {busy}: not starting a second one", file=sys.stderr)
         return EXIT_BUSY
     log_file = home / "logs" / f"hankyung-{run_id_now()}.log"
     log_file.parent.mkdir(exist_ok=True)
     os.environ["SCRAPY_SETTINGS_MODULE"] = "hkcrawl.settings"
-    crawl_args = [arg for arg in args.crawl_args if arg != "--"]
     try:
         execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *crawl_args])
         code = 0
@@ -106,6 +111,18 @@ def cron_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
+
+
+def _setting_given(crawl_args: list[str], name: str) -> str | None:
+    """The value of ``-s NAME=VALUE`` (or ``--set``) among the crawl's arguments; the last one wins."""
+    value = None
+    for flag, argument in itertools.pairwise(crawl_args):
+        if flag in ("-s", "--set") and argument.startswith(f"{name}="):
+            value = argument.split("=", 1)[1]
+    for argument in crawl_args:
+        if argument.startswith(f"--set={name}="):
+            value = argument.split("=", 2)[2]
+    return value
 
 
 def validate_command(args: argparse.Namespace) -> int:

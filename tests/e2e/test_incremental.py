@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from hkcrawl import lock
 from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import run_crawl
@@ -186,6 +187,19 @@ def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path)
     assert blocked.returncode == 3
     assert "blocked by the site" in err
     assert _reports(home)[-1]["status"] == "blocked"
+
+
+def test_cron_locks_the_state_directory_it_is_given(replica: ReplicaServer, tmp_path: Path) -> None:
+    home = tmp_path / "hkcrawl-home"
+    lock.acquire(home / "shared-state" / "hankyung.lock")  # another run using that state
+    try:
+        busy = _cron(home, tmp_path, replica.base_url, "-s", "HKCRAWL_STATE_DIR=shared-state")
+        _, err = busy.communicate(timeout=60)
+    finally:
+        lock.release(home / "shared-state" / "hankyung.lock")
+    assert busy.returncode == 75, err
+    assert str(home / "shared-state" / "hankyung.lock") in err
+    assert not (home / "state").exists()
 
 
 def test_zero_new_articles_for_too_long_fails(replica: ReplicaServer, tmp_path: Path) -> None:
