@@ -59,9 +59,7 @@ def for_crawler(crawler: Crawler) -> ParserProcess | None:
             # crawler.stats exists only once the crawl starts: looked up at each event.
             worker = ParserProcess(on_event=lambda event: crawler.stats.inc_value(f"hkcrawl/parser/{event}"))
             # Started with the crawl, so it is ready (imports done) when the first pages come.
-            crawler.signals.connect(
-                lambda: asyncio.ensure_future(worker.start(wait=False)), signal=signals.spider_opened, weak=False
-            )
+            crawler.signals.connect(worker.start_soon, signal=signals.spider_opened)
             crawler.signals.connect(worker.close, signal=signals.spider_closed)
         _SHARED[crawler] = worker
     return _SHARED[crawler]
