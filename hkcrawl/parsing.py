@@ -47,18 +47,18 @@ def worker_wanted(setting: str | bool | None) -> bool:
     return value in ("1", "true", "on", "yes")
 
 
-_SHARED: weakref.WeakKeyDictionary[Crawler, ParserProcess | None] = weakref.WeakKeyDictionary()
+_SHARED: weakref.WeakKeyDictionary[Crawler, ParserProcess] = weakref.WeakKeyDictionary()
 
 
-def for_crawler(crawler: Crawler) -> ParserProcess | None:
-    """The crawl's helper process, shared by the spider and the pipelines; None when
-    ``HKCRAWL_PARSER_PROCESS`` is off. Started at first use, ended when the spider closes."""
+def for_crawler(crawler: Crawler) -> ParserProcess:
+    """The crawl's helper process, shared by the spider and the pipelines (parsing
+    in-process when ``HKCRAWL_PARSER_PROCESS`` is off). Started with the crawl, so it is
+    ready (imports done) when the first pages come; ended when the spider closes."""
     if crawler not in _SHARED:
-        worker = None
-        if worker_wanted(crawler.settings.get("HKCRAWL_PARSER_PROCESS")):
-            # crawler.stats exists only once the crawl starts: looked up at each event.
-            worker = ParserProcess(on_event=lambda event: crawler.stats.inc_value(f"hkcrawl/parser/{event}"))
-            # Started with the crawl, so it is ready (imports done) when the first pages come.
+        enabled = worker_wanted(crawler.settings.get("HKCRAWL_PARSER_PROCESS"))
+        # crawler.stats exists only once the crawl starts: looked up at each event.
+        worker = ParserProcess(lambda event: crawler.stats.inc_value(f"hkcrawl/parser/{event}"), enabled=enabled)
+        if enabled:
             crawler.signals.connect(worker.start_soon, signal=signals.spider_opened)
             crawler.signals.connect(worker.close, signal=signals.spider_closed)
         _SHARED[crawler] = worker
@@ -101,7 +101,8 @@ class ParserProcess:
     bad input, as the page parsers in hkcrawl.pages do.
     """
 
-    def __init__(self, on_event: Callable[[str], None] | None = None) -> None:
+    def __init__(self, on_event: Callable[[str], None] | None = None, enabled: bool = True) -> None:
+        self._enabled = enabled  # False: every job runs in this process
         self._child: _Child | None = None
         self._starting: asyncio.Lock | None = None
         self._deaths = 0
@@ -110,8 +111,8 @@ class ParserProcess:
 
     @property
     def in_process(self) -> bool:
-        """True once closed, or once the child has died too often: pages are parsed here."""
-        return self._closed or self._deaths > MAX_RESTARTS
+        """True when off, once closed, or once the child has died too often: pages are parsed here."""
+        return not self._enabled or self._closed or self._deaths > MAX_RESTARTS
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         job: _Job = (function, args)

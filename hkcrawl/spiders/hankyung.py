@@ -19,7 +19,6 @@ from hkcrawl import parsing, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
 from hkcrawl.items import Article
 from hkcrawl.output import state_for
-from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
 from hkcrawl.pages.text import KST
 from hkcrawl.record import utc_now
@@ -242,11 +241,7 @@ class HankyungSpider(scrapy.Spider):
             text = response.text
         except AttributeError:  # not a text response (binary, or an empty body)
             text = response.body.decode("utf-8", "replace")
-        parser = _LIST_PARSERS[kind]
-        if self.page_parser is not None:
-            listing: Listing = await self.page_parser.run(parser, text, response.url)
-        else:
-            listing = parser(text, response.url)
+        listing: Listing = await self.page_parser.run(_LIST_PARSERS[kind], text, response.url)
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
         if kind == "latest-sitemap" and self.export_state is not None:
@@ -308,10 +303,7 @@ class HankyungSpider(scrapy.Spider):
             raise CloseSpider("max_articles")
         content_type = response.headers.get("Content-Type")
         content_type = content_type.decode("latin-1") if content_type else None
-        if self.page_parser is not None:
-            result = await self.page_parser.parse_article(response.body, response.url, content_type)
-        else:
-            result = parse_article(response.body, response.url, content_type)
+        result = await self.page_parser.parse_article(response.body, response.url, content_type)
         rendered = "playwright" in response.flags
         if result.needs_render and not rendered and result.article is not None:
             render_request = self._render_request(response, depth, result.article)

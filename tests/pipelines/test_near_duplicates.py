@@ -85,17 +85,16 @@ def test_the_index_carries_over_to_the_next_run(tmp_path: Path) -> None:
 def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
     def run(worker: str) -> list[tuple[str | None, float | None]]:
         pipeline, _ = _pipeline(tmp_path / worker, HKCRAWL_PARSER_PROCESS=worker)
-        assert (pipeline.worker is not None) == (worker == "on")
+        assert pipeline.worker.in_process == (worker == "off")
 
         async def main() -> list[Article]:
             items = [_article(f"20241101{n:04d}{side}", pair[side]) for n, pair in enumerate(PAIRS) for side in "ab"]
-            if pipeline.worker is not None:
+            if worker == "on":
                 assert await pipeline.worker.start()
             try:  # all at once, as Scrapy does with CONCURRENT_ITEMS
                 return await asyncio.gather(*(pipeline.process_item(item) for item in items))
             finally:
-                if pipeline.worker is not None:
-                    await pipeline.worker.close()
+                await pipeline.worker.close()
 
         return [(item.duplicateOf, item.duplicateSimilarity) for item in asyncio.run(main())]
 
