@@ -3,8 +3,9 @@
 Scrapy runs everything in one thread, and against a fast server that thread is the
 limit: parsing an article page (lxml plus our extraction, ~1.5 ms) is as much CPU
 as Scrapy's own work for the request. A second process parses article and list
-pages while the crawl goes on (benchmarks/crawl.py has the figures). Python
-threads would not help: the extraction holds the GIL.
+pages, and signs article bodies for the near-duplicate pipeline, while the crawl
+goes on (benchmarks/crawl.py has the figures). Python threads would not help: the
+extraction holds the GIL.
 
 concurrent.futures' process pool costs the calling thread ~0.65 ms per page in
 queue threads and pickling, eating half the gain; here one child process reads

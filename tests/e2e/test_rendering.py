@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hkcrawl.browser import BrowserNotFound, SiteScriptsOnly, find_chromium
+from hkcrawl.browser import BrowserNotFound, find_chromium
 from hkcrawl.replica import ReplicaServer
-from hkcrawl.spiders.hankyung import HankyungSpider
 from tests.e2e.conftest import run_crawl
 
 ALL_NEWS = ["-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0"]
@@ -104,27 +103,3 @@ def test_auto_without_a_browser_warns_once_counts_and_fails(replica: ReplicaServ
     assert run.stat("hkcrawl/render/unavailable") == len(_js_articles(replica))
     assert run.returncode == 1
     assert "needed JavaScript but no browser was found" in run.log
-
-
-class _BrowserRequest:
-    def __init__(self, url: str, resource_type: str) -> None:
-        self.url, self.resource_type = url, resource_type
-
-
-@pytest.mark.parametrize(
-    ("url", "resource_type", "aborted"),
-    [
-        ("http://127.0.0.1:8000/article/2026112000011", "document", False),  # the replica's own host
-        ("https://www.hankyung.com/article/2026112000011", "document", False),
-        ("https://api.hankyung.com/related?aid=2026112000011", "xhr", False),
-        ("https://static.hankyung.com/js/widget.js", "script", False),
-        ("https://img.hankyung.com/photo/202611/a.jpg", "image", True),
-        ("https://static.hankyung.com/css/site.css", "stylesheet", True),
-        ("https://securepubads.g.doubleclick.net/tag/js/gpt.js", "script", True),
-        ("https://www.googletagmanager.com/gtag/js", "script", True),
-        ("https://hankyung.com.evil.example/x.js", "script", True),
-    ],
-)
-def test_the_browser_fetches_only_the_sites_own_scripts(url: str, resource_type: str, aborted: bool) -> None:
-    abort = SiteScriptsOnly(HankyungSpider.allowed_hosts_for({"HANKYUNG_BASE_URL": "http://127.0.0.1:8000"}))
-    assert abort(_BrowserRequest(url, resource_type)) is aborted
