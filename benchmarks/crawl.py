@@ -78,7 +78,9 @@ def main() -> int:
             )
             bare_spider = str(ROOT / "benchmarks" / "bare_spider.py")
             bare_command = [sys.executable, "-m", "scrapy", "runspider", bare_spider, "-a", f"urls_file={urls}",
-                            "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False"]  # fmt: skip
+                            "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False",
+                            # Services, not crawling: off in hkcrawl too.
+                            "-s", "REMOTE_CONTROL_ENABLED=False"]  # fmt: skip
             for name, value in LOCAL_SITE_SETTINGS.items():
                 bare_command += ["-s", f"{name}={value}"]
             bare_env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}

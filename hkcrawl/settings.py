@@ -46,6 +46,12 @@ METAREFRESH_ENABLED = False
 HKCRAWL_PARSER_PROCESS = "auto"
 
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control server runs Python sent to a local port and writes a
+# job file to the user's profile; a cron crawler needs neither (and it costs 0.1 s of
+# imports). The telnet console is off above; not even imported here.
+REMOTE_CONTROL_ENABLED = False
+# Scrapy's collector pays a deprecation shim on every stats call (hkcrawl/stats.py).
+STATS_CLASS = "hkcrawl.stats.PlainStatsCollector"
 
 # Cloudflare challenges (hankyung-site.md §6): retry a blocked request this many
 # times, doubling the host's delay from HKCRAWL_BLOCK_BACKOFF seconds up to the cap;
@@ -61,6 +67,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
     # The summary decides the verdict first; the run output then writes it to the report.
     "hkcrawl.extensions.summary.CrawlSummary": 500,
     "hkcrawl.output.RunOutput": 600,
@@ -75,6 +83,15 @@ CONCURRENT_ITEMS = 4
 # in generators; its cache misses on bound methods, so this cost ~7% of the crawl's
 # CPU. ruff and the tests cover that mistake instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+
+# Each spider middleware wraps every callback's output in one more async generator.
+# Referer: no hankyung.com page varies by Referer, and the header would only tell the
+# site our crawl path. Depth: the spider counts related-article steps itself
+# (-a related_depth); Scrapy's depth (DEPTH_LIMIT, depth stats) is unused.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 
 ITEM_PIPELINES = {
     # Clean first: validation must judge the body as it will be exported.
