@@ -49,11 +49,11 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from hkcrawl.replica import SiteModel, corpus  # noqa: E402
 from hkcrawl.similarity import (  # noqa: E402
-    _PERMUTATIONS,
     _SEED,
     NUM_PERM,
     NearDuplicateIndex,
     jaccard,
+    permutations,
     shingle_hashes,
     shingles,
     signature,
@@ -343,7 +343,7 @@ def _synthetic_signatures(task: tuple[int, int, int]) -> np.ndarray:
             else:
                 keyed = hashes
             minhash = MinHash(
-                num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=_PERMUTATIONS, scheme="affine32"
+                num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=permutations(), scheme="affine32"
             )
             minhash.update_batch(keyed.tolist())
             out[version, i] = minhash.hashvalues
@@ -399,7 +399,7 @@ def throughput(sizes: list[int]) -> None:
         hashvalues = synthetic(size)
         sig_ms = (time.perf_counter() - started) / size * 1e3
         minhashes = (
-            MinHash(seed=_SEED, hashvalues=row, permutations=_PERMUTATIONS, scheme="affine32") for row in hashvalues
+            MinHash(seed=_SEED, hashvalues=row, permutations=permutations(), scheme="affine32") for row in hashvalues
         )
         index = NearDuplicateIndex(DEFAULT_THRESHOLD, window=max(size, 1))
         rss_before = _status("VmRSS")

@@ -15,6 +15,10 @@ accidental match of two 16-bit values shifts a Jaccard estimate by 1/65536) and,
 per band, the sequence number of the previous article in the same bucket. The
 index keeps the most recent ``window`` articles (a ring buffer): copies of news
 appear within days, and the window is what bounds memory.
+
+The index takes signatures as plain hash values too (:func:`signature_values`, what
+the helper process sends back), so the crawl's own process never imports datasketch:
+its package imports scipy, half a second of a crawl's start.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _NOT_TEXT = re.compile(r"[\s\W_]+")
 
@@ -39,7 +46,11 @@ DEFAULT_WINDOW = 1_000_000
 MAX_CHAIN = 32
 
 _SEED = 1
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
+#: What an empty MinHash holds in every slot (datasketch's _max_hash).
+_EMPTY_VALUE = np.uint64((1 << 32) - 1)
+#: datasketch's bands × rows for (threshold, NUM_PERM), as MinHashLSH computes them
+#: (numerical integration with scipy); tests/test_similarity.py checks every entry.
+_KNOWN_BANDINGS = {0.3: (37, 3), 0.4: (32, 4), 0.5: (25, 5), 0.6: (18, 7), 0.7: (14, 9), 0.8: (9, 13), 0.9: (5, 25)}
 # Random odd 64-bit multipliers of a multilinear (multiply-shift) hash; fixed, so
 # shingle hashes and band keys are the same in every run and on every machine.
 _MULTIPLIERS = np.random.default_rng(20241101).integers(0, 2**63, size=NUM_PERM + SHINGLE_SIZE, dtype=np.uint64)
@@ -81,9 +92,19 @@ def shingle_hashes(text: str) -> np.ndarray:
     return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
 
 
+@lru_cache(maxsize=1)
+def permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for ``NUM_PERM`` and our seed: the same in every run."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
+
+
 def signature(text: str) -> MinHash:
     """The datasketch MinHash (``NUM_PERM`` permutations) of the shingles of ``text``."""
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=_PERMUTATIONS, scheme="affine32")
+    from datasketch import MinHash
+
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=permutations(), scheme="affine32")
     minhash.update_batch(shingle_hashes(text).tolist())
     return minhash
 
@@ -91,12 +112,6 @@ def signature(text: str) -> MinHash:
 def signature_values(text: str) -> np.ndarray:
     """Just the hash values of :func:`signature` (1 KB to send between processes, not 3)."""
     return signature(text).hashvalues
-
-
-def signature_from_values(values: np.ndarray) -> MinHash:
-    return MinHash(
-        num_perm=NUM_PERM, seed=_SEED, hashfunc=int, hashvalues=values, permutations=_PERMUTATIONS, scheme="affine32"
-    )
 
 
 def jaccard(a: str, b: str) -> float:
@@ -108,8 +123,28 @@ def jaccard(a: str, b: str) -> float:
 @lru_cache
 def _banding(threshold: float) -> tuple[int, int]:
     """datasketch's choice of bands × rows for ``threshold`` (it integrates numerically: ~10 ms, so cached)."""
+    if threshold in _KNOWN_BANDINGS:
+        return _KNOWN_BANDINGS[threshold]
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
+
+
+#: A :func:`signature`, or just its hash values (:func:`signature_values`).
+Signature: TypeAlias = "MinHash | np.ndarray"
+
+
+def _values(minhash: Signature) -> np.ndarray:
+    if isinstance(minhash, np.ndarray):
+        values = minhash
+    else:
+        if minhash.scheme != "affine32" or minhash.seed != _SEED:
+            raise ValueError("not a hkcrawl.similarity.signature(): other permutations cannot be compared")
+        values = minhash.hashvalues
+    if values.shape != (NUM_PERM,):
+        raise ValueError(f"a signature has {NUM_PERM} values, not {values.shape}")
+    return values
 
 
 @dataclass(frozen=True)
@@ -141,7 +176,7 @@ class NearDuplicateIndex:
         self._band_index = np.arange(self.bands)
         self._allocate(min(window, _INITIAL_CAPACITY))
         self._count = 0  # articles ever added: the next sequence number
-        self._last: tuple[MinHash, np.ndarray, np.ndarray] | None = None
+        self._last: tuple[Signature, np.ndarray, np.ndarray] | None = None
 
     # -- public API ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -151,8 +186,9 @@ class NearDuplicateIndex:
     def memory_bytes(self) -> int:
         return self._sigs.nbytes + self._ids.nbytes + self._next.nbytes + self._head.nbytes
 
-    def match(self, body: str, minhash: MinHash | None = None) -> Match | None:
-        minhash = minhash or signature(body)
+    def match(self, body: str, minhash: Signature | None = None) -> Match | None:
+        """The most similar indexed article; ``minhash``: ``body``'s signature, if already computed."""
+        minhash = signature(body) if minhash is None else minhash
         seqs, similarity = self._candidates(minhash)
         good = np.flatnonzero(similarity >= self.threshold)
         if not len(good):
@@ -160,20 +196,21 @@ class NearDuplicateIndex:
         best = good[np.argmax(similarity[good])]  # argmax: the first, i.e. earliest, of the most similar
         return Match(self._id(int(seqs[best])), round(float(similarity[best]), 3))
 
-    def add(self, article_id: str, body: str, minhash: MinHash | None = None) -> None:
+    def add(self, article_id: str, body: str, minhash: Signature | None = None) -> None:
         """Index ``body`` under ``article_id``, unless that id is already indexed with a similar body.
 
         An update that rewrote most of an article is indexed again beside the old
         version, so a copy of either is found.
         """
-        minhash = minhash or signature(body)
-        if minhash.is_empty():
+        minhash = signature(body) if minhash is None else minhash
+        values = _values(minhash)
+        if (values == _EMPTY_VALUE).all():
             return
         seqs, similarity = self._candidates(minhash)
         for seq in seqs[similarity >= self.threshold]:
             if self._id(int(seq)) == article_id:
                 return
-        self._insert(article_id, self._compress(minhash))
+        self._insert(article_id, values.astype(np.uint16))  # the low 16 bits
 
     # -- storage ---------------------------------------------------------------------
     def _allocate(self, capacity: int) -> None:
@@ -191,11 +228,6 @@ class NearDuplicateIndex:
     def _id(self, seq: int) -> str:
         return self._ids[seq % self._capacity].decode("utf-8")
 
-    def _compress(self, minhash: MinHash) -> np.ndarray:
-        if len(minhash.hashvalues) != NUM_PERM or minhash.scheme != "affine32" or minhash.seed != _SEED:
-            raise ValueError("not a hkcrawl.similarity.signature(): other permutations cannot be compared")
-        return minhash.hashvalues.astype(np.uint16)  # the low 16 bits
-
     def _buckets(self, sigs: np.ndarray, band: int | None = None) -> np.ndarray:
         """Bucket of every band of one signature (``band=None``), or of one band of many signatures."""
         rows = self.rows
@@ -206,14 +238,15 @@ class NearDuplicateIndex:
         keys = (parts.astype(np.uint64) * _MULTIPLIERS[:rows]).sum(axis=-1, dtype=np.uint64)
         return (keys >> np.uint64(64 - self._bits)).astype(np.intp)
 
-    def _candidates(self, minhash: MinHash) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(self, minhash: Signature) -> tuple[np.ndarray, np.ndarray]:
         """Sequence numbers of the articles sharing a bucket with ``minhash``, and their estimated Jaccard."""
         if self._last is not None and self._last[0] is minhash:
             return self._last[1], self._last[2]
         nothing = np.empty(0, dtype=np.int64), np.empty(0)
-        if minhash.is_empty() or not self._count:
+        values = _values(minhash)
+        if (values == _EMPTY_VALUE).all() or not self._count:
             return nothing
-        sig = self._compress(minhash)
+        sig = values.astype(np.uint16)  # the low 16 bits
         oldest = self._oldest
         bands = self._band_index
         current = self._head[bands, self._buckets(sig)].astype(np.int64)

@@ -9,10 +9,20 @@ import sys
 
 import numpy as np
 import pytest
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
 from hkcrawl.replica import SiteModel
-from hkcrawl.similarity import _PERMUTATIONS, NearDuplicateIndex, jaccard, shingle_hashes, shingles, signature
+from hkcrawl.similarity import (
+    _KNOWN_BANDINGS,
+    NUM_PERM,
+    NearDuplicateIndex,
+    jaccard,
+    permutations,
+    shingle_hashes,
+    shingles,
+    signature,
+    signature_values,
+)
 from tests.conftest import ROOT
 
 
@@ -24,8 +34,8 @@ def bodies() -> list[str]:
 
 def _random_minhashes(count: int) -> list[MinHash]:
     """Signatures of unrelated texts, without hashing any (fast)."""
-    values = np.random.default_rng(3).integers(0, 2**32, size=(count, len(_PERMUTATIONS[0])), dtype=np.uint32)
-    return [MinHash(seed=1, hashvalues=row, permutations=_PERMUTATIONS, scheme="affine32") for row in values]
+    values = np.random.default_rng(3).integers(0, 2**32, size=(count, len(permutations()[0])), dtype=np.uint32)
+    return [MinHash(seed=1, hashvalues=row, permutations=permutations(), scheme="affine32") for row in values]
 
 
 def _edited(body: str) -> str:
@@ -158,3 +168,37 @@ def test_signatures_are_the_same_in_every_process() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "7"}
     )
     assert np.array_equal(np.array(json.loads(other.stdout)), signature(text).hashvalues)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+def test_stored_bandings_are_what_datasketch_picks(threshold: float) -> None:
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    assert _KNOWN_BANDINGS[threshold] == (lsh.b, lsh.r)
+    assert NearDuplicateIndex(threshold).bands == lsh.b
+
+
+def test_hash_values_alone_match_like_the_signature(bodies: list[str]) -> None:
+    with_minhash, with_values = NearDuplicateIndex(0.5), NearDuplicateIndex(0.5)
+    for number, body in enumerate(bodies[:30]):
+        with_minhash.add(f"id{number}", body, signature(body))
+        with_values.add(f"id{number}", body, signature_values(body))
+    for body in [*bodies[:40], _edited(bodies[3]), ""]:
+        assert with_values.match(body, signature_values(body)) == with_minhash.match(body, signature(body))
+    assert with_values.__getstate__()["signatures"].tobytes() == with_minhash.__getstate__()["signatures"].tobytes()
+
+
+def test_the_crawl_process_never_imports_datasketch() -> None:
+    """datasketch imports scipy (0.5 s): only the helper process that signs bodies pays it."""
+    code = """
+import sys
+import numpy as np
+import hkcrawl.pipelines.near_duplicates, hkcrawl.spiders.hankyung
+from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex
+values = np.arange(NUM_PERM, dtype=np.uint64)
+index = NearDuplicateIndex(0.5)
+index.add("a", "", values)
+assert index.match("", values).article_id == "a"
+print("datasketch" in sys.modules, "scipy" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

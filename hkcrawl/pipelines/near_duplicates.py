@@ -12,7 +12,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from hkcrawl import parsing
 from hkcrawl.items import Article
-from hkcrawl.similarity import NearDuplicateIndex, signature_from_values, signature_values
+from hkcrawl.similarity import NearDuplicateIndex, signature_values
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class NearDuplicatePipeline:
 
     async def process_item(self, item: Article) -> Article:
         body, own_id = item.articleBody or "", item.articleId or ""
-        minhash = signature_from_values(await self.worker.run(signature_values, body))
+        minhash = await self.worker.run(signature_values, body, wait_for_helper=True)
         # From here on nothing awaits: items finish in the order they were signed, each
         # seeing every earlier one in the index.
         earlier = self.by_hash.get(item.articleBodyHash or "")
