@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import fcntl
 import importlib
 import logging
 import os
@@ -115,9 +117,14 @@ class ParserProcess:
         """True when off, once closed, or once the child has died too often: pages are parsed here."""
         return not self._enabled or self._closed or self._deaths > MAX_RESTARTS
 
-    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, function: Callable[..., Any], *args: Any, wait_for_helper: bool = False) -> Any:
+        """``wait_for_helper``: while the child is starting, wait for it rather than
+        run the job here; for jobs whose first run imports much (signing bodies
+        imports datasketch and scipy, 0.5 s the crawl's thread should not spend)."""
         job: _Job = (function, args)
         child = None if self.in_process else await self._running_child()
+        if child is not None and not child.ready.is_set() and wait_for_helper:
+            await self._until_ready(child)
         if child is None or not child.ready.is_set():
             return _run(job)
         return await child.send(job)
@@ -128,10 +135,16 @@ class ParserProcess:
         if child is None:
             return False
         if wait:
-            ready = asyncio.ensure_future(child.ready.wait())
-            await asyncio.wait([ready, child.reader], return_when=asyncio.FIRST_COMPLETED)
-            ready.cancel()
+            await self._until_ready(child)
         return child.ready.is_set() or not wait
+
+    @staticmethod
+    async def _until_ready(child: _Child) -> None:
+        """Until the child is ready or has died."""
+        assert child.reader is not None
+        ready = asyncio.ensure_future(child.ready.wait())
+        await asyncio.wait([ready, child.reader], return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
 
     async def start_soon(self) -> None:
         """Start the child without waiting for it to be ready."""
@@ -156,6 +169,7 @@ class ParserProcess:
                     self._deaths = MAX_RESTARTS + 1
                     return None
                 logger.info("Parsing pages in a helper process (pid %d)", process.pid)
+                _widen_pipe(process)
                 child = _Child(process)
                 child.reader = asyncio.ensure_future(self._read_answers(child))
                 self._child = child
@@ -218,6 +232,17 @@ class ParserProcess:
 
 
 _Job = tuple[Callable[..., Any], tuple]
+#: Bytes a pipe to the child holds: a whole article page (~90 kB on the live site), so
+#: sending one is one write, not a write per 64 kB as the child reads (Linux only).
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(process: asyncio.subprocess.Process) -> None:
+    if not hasattr(fcntl, "F_SETPIPE_SZ") or process.stdin is None:
+        return
+    pipe = process.stdin.get_extra_info("pipe")
+    with contextlib.suppress(OSError, AttributeError):  # over /proc/sys/fs/pipe-max-size: keep the default
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class _Failed(str):
@@ -251,7 +276,8 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The child: parse until the end of input (the crawl closed the pipe or died)."""
-    for module in ("hkcrawl.pages.listing", "hkcrawl.similarity"):  # what the crawl sends, before "ready"
+    # What the crawl's jobs import, before "ready" (datasketch: see ParserProcess.run).
+    for module in ("hkcrawl.pages.listing", "hkcrawl.similarity", "datasketch"):
         importlib.import_module(module)
 
     stdout.write(_LENGTH.pack(0))
@@ -270,7 +296,6 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
-    import contextlib
     import signal
 
     from hkcrawl import parsing  # not __main__: the parent unpickles parsing._Failed

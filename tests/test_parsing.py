@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
 from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import parse_section_list
-from hkcrawl.parsing import MAX_RESTARTS, ParserProcess, worker_wanted
+from hkcrawl.parsing import MAX_RESTARTS, PIPE_BYTES, ParserProcess, worker_wanted
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 PAGES = sorted(FIXTURES.glob("*.html"))
@@ -144,6 +146,38 @@ def test_pages_are_parsed_here_until_the_child_is_ready() -> None:
     was_ready, result, ready_later = asyncio.run(main())
     assert not was_ready and ready_later
     assert result == parse_article(*_jobs()[0])
+
+
+def process_id() -> int:
+    return os.getpid()
+
+
+def test_jobs_that_import_much_wait_for_the_starting_child() -> None:
+    async def main() -> tuple[int, int, int]:
+        parser = ParserProcess()
+        try:
+            await parser.start(wait=False)
+            waited = await parser.run(process_id, wait_for_helper=True)
+            assert parser._child is not None
+            return waited, parser._child.process.pid, await parser.run(process_id)
+        finally:
+            await parser.close()
+
+    waited, child_pid, later = asyncio.run(main())
+    assert waited == child_pid == later != os.getpid()
+
+
+def test_the_pipe_to_the_child_holds_a_whole_page() -> None:
+    async def main() -> int:
+        parser = ParserProcess()
+        try:
+            await parser.start()
+            assert parser._child is not None and parser._child.process.stdin is not None
+            return fcntl.fcntl(parser._child.process.stdin.get_extra_info("pipe").fileno(), fcntl.F_GETPIPE_SZ)
+        finally:
+            await parser.close()
+
+    assert asyncio.run(main()) >= min(PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
 
 
 @pytest.mark.parametrize(("setting", "wanted"), [("on", True), ("off", False), ("False", False), ("1", True)])
