@@ -202,3 +202,12 @@ print("datasketch" in sys.modules, "scipy" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_batched_signing_gives_datasketchs_one_batch_signature(bodies: list[str]) -> None:
+    long_body = "\n\n".join(bodies[:8])
+    for text in [long_body, bodies[0], "가나다라마", ""]:
+        whole = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=permutations(), scheme="affine32")
+        whole.update_batch(shingle_hashes(text).tolist())
+        assert np.array_equal(signature(text).hashvalues, whole.hashvalues)
+    assert len(shingle_hashes(long_body)) > 1000  # several batches

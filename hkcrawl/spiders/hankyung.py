@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,11 +128,12 @@ class HankyungSpider(scrapy.Spider):
     def _count_exported(self) -> None:
         self.exported += 1
 
-    @property
+    # Cached: asked for every link of every list page; settings are frozen by then.
+    @cached_property
     def base_url(self) -> str:
         return self.settings.get("HANKYUNG_BASE_URL").rstrip("/")
 
-    @property
+    @cached_property
     def allowed_hosts(self) -> frozenset[str]:
         return self.allowed_hosts_for(self.settings)
 
