@@ -108,6 +108,12 @@ def main() -> int:
     print(ours_row)
     print(bare_row)
     print(f"\nhkcrawl reaches {ours_rate / bare_rate:.0%} of the bare spider's pages/s (target: at least 70%)")
+    # The machine's speed drifts between rounds; each round's pair ran back to back.
+    per_round = [(o.pages / o.wall) / (b.pages / b.wall) for o, b in zip(ours, bare, strict=True)]
+    print(
+        f"per round: {', '.join(f'{ratio:.0%}' for ratio in per_round)} "
+        f"(median {statistics.median(per_round):.0%}, lowest {min(per_round):.0%})"
+    )
     return 0
 
 
