@@ -23,7 +23,10 @@ USER_AGENT = f"hkcrawl/{__version__} (+https://github.com/hkcrawl/hkcrawl; Korea
 ROBOTSTXT_OBEY = True
 
 # Politeness: one request at a time per host, >= 2 s apart, slower when the site is.
-CONCURRENT_REQUESTS = 8
+# Not more in total either: extra requests would only wait in the downloader's queue
+# for the host, where a stop (max_articles, a block, Ctrl-C) cannot take them back;
+# each would still be fetched, 2 s apart, before the crawl could close.
+CONCURRENT_REQUESTS = 1
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50%, so requests do not tick like a metronome
@@ -85,11 +88,9 @@ CONCURRENT_ITEMS = 4
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Each spider middleware wraps every callback's output in one more async generator.
-# Referer: no hankyung.com page varies by Referer, and the header would only tell the
-# site our crawl path. Depth: the spider counts related-article steps itself
-# (-a related_depth); Scrapy's depth (DEPTH_LIMIT, depth stats) is unused.
+# Depth is unused: the spider counts related-article steps itself (-a related_depth),
+# and nothing sets DEPTH_LIMIT. (Referer stays: redirects need it, and warn without it.)
 SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 

@@ -12,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 
 class ArticleLimitPipeline:
-    """Enforces ``-a max_articles=N`` exactly: the N+1th record is dropped, the crawl closes.
+    """Enforces ``-a max_articles=N`` exactly: the crawl closes at the Nth record, and any
+    record still on its way after it is dropped.
 
     The spider also stops scheduling once N records are out, but pages already
     downloading still produce records; only the last pipeline sees the true count.
@@ -31,10 +32,19 @@ class ArticleLimitPipeline:
         limit = getattr(self.crawler.spider, "max_articles", None)
         if limit is not None and self.passed >= limit:
             self.crawler.stats.inc_value("hkcrawl/dropped/max_articles")
-            if not self.closing:
-                self.closing = True
-                logger.info("max_articles=%d reached: closing the crawl", limit)
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+            self._close(limit)
             raise DropItem(f"max_articles={limit} reached")
         self.passed += 1
+        if limit is not None and self.passed == limit:
+            # Close now, not at the next record: the requests already scheduled would
+            # otherwise go on being fetched, one per download delay, for nothing.
+            # (This record is still exported: closing waits for pages in progress.)
+            self._close(limit)
         return item
+
+    def _close(self, limit: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("max_articles=%d reached: closing the crawl", limit)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from hkcrawl import settings as project_settings
 from hkcrawl.datasets import record_errors
 from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import run_crawl
@@ -43,6 +44,7 @@ def test_full_crawl_collects_every_article_once_and_right(replica: ReplicaServer
     # Every exported line holds to the published JSON Schema.
     assert [(item["articleId"], record_errors(item)) for item in run.items if record_errors(item)] == []
     assert run.stat("hkcrawl/dropped/duplicate") == 0
+    assert " WARNING: " not in run.log, [line for line in run.log.splitlines() if " WARNING: " in line][:5]
 
 
 def test_related_links_followed_to_the_configured_depth(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -171,6 +173,23 @@ def test_max_articles_stops_cleanly(replica: ReplicaServer, tmp_path: Path) -> N
     assert len(run.items) == 7
     assert run.returncode == 0
     assert "'finish_reason': 'max_articles'" in run.log
+
+
+def test_a_stop_at_the_live_sites_pace_fetches_nothing_more(replica: ReplicaServer, tmp_path: Path) -> None:
+    """With the live-site settings, a stop is quick: no queue of requests still to be
+    fetched, one per delay, after the crawl decided to end."""
+    replica.log.clear()
+    live_pace = {
+        "CONCURRENT_REQUESTS": str(project_settings.CONCURRENT_REQUESTS),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": str(project_settings.CONCURRENT_REQUESTS_PER_DOMAIN),
+        "DOWNLOAD_DELAY": "0.3",
+    }
+    run = run_crawl(
+        ["-a", "discover=all-news", "-a", "max_articles=2", "-a", "render=never"],
+        replica.base_url, tmp_path, tmp_path / "out.jsonl", settings=live_pace,
+    )  # fmt: skip
+    assert len(run.items) == 2 and run.returncode == 0
+    assert sum(_article_requests(replica).values()) <= 3  # the two, and at most one already on its way
 
 
 def test_persistent_challenges_stop_the_crawl_with_exit_3(replica: ReplicaServer, tmp_path: Path) -> None:
