@@ -61,6 +61,7 @@ _INITIAL_CAPACITY = 1024
 #: Shingles handed to datasketch per update_batch call (see signature()).
 _BATCH = 256
 _EMPTY = -1
+_MAX_SEQUENCE = np.iinfo(np.int32).max  # sequence numbers are stored as int32
 
 
 def _compact(text: str) -> str:
@@ -251,11 +252,19 @@ class NearDuplicateIndex:
         return (keys >> np.uint64(64 - self._bits)).astype(np.intp)
 
     def _candidates(self, minhash: Signature) -> tuple[np.ndarray, np.ndarray]:
-        """Sequence numbers of the articles sharing a bucket with ``minhash``, and their estimated Jaccard."""
+        """Sequence numbers of the articles sharing a bucket with ``minhash``, and their estimated Jaccard.
+
+        Remembered for the same signature object until the index changes: the pipeline
+        asks for a match, then adds the same signature (most often with no candidates).
+        """
         if self._last is not None and self._last[0] is minhash:
             return self._last[1], self._last[2]
+        seqs, similarity = self._find_candidates(_values(minhash))
+        self._last = (minhash, seqs, similarity)
+        return seqs, similarity
+
+    def _find_candidates(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         nothing = np.empty(0, dtype=np.int64), np.empty(0)
-        values = _values(minhash)
         if (values == _EMPTY_VALUE).all() or not self._count:
             return nothing
         sig = values.astype(np.uint16)  # the low 16 bits
@@ -274,14 +283,13 @@ class NearDuplicateIndex:
             return nothing
         seqs = np.unique(np.concatenate(found))
         similarity = np.count_nonzero(self._sigs[seqs % self._capacity] == sig, axis=1) / NUM_PERM
-        self._last = (minhash, seqs, similarity)
         return seqs, similarity
 
     def _insert(self, article_id: str, sig: np.ndarray) -> None:
         self._last = None
         if self._count == self._capacity and self._capacity < self.window:
             self._grow(min(self.window, 2 * self._capacity))
-        if self._count >= np.iinfo(np.int32).max:
+        if self._count >= _MAX_SEQUENCE:
             raise OverflowError("near-duplicate index full: pickle and load it to renumber its articles")
         seq, row = self._count, self._count % self._capacity
         encoded = article_id.encode("utf-8")

@@ -211,3 +211,12 @@ def test_batched_signing_gives_datasketchs_one_batch_signature(bodies: list[str]
         whole.update_batch(shingle_hashes(text).tolist())
         assert np.array_equal(signature(text).hashvalues, whole.hashvalues)
     assert len(shingle_hashes(long_body)) > 1000  # several batches
+
+
+def test_remembered_candidates_do_not_outlive_a_change_of_the_index(bodies: list[str]) -> None:
+    index = NearDuplicateIndex(0.5)
+    copy = signature_values(_edited(bodies[5]))
+    assert index.match("", copy) is None  # remembered: no candidates
+    index.add("original", bodies[5])
+    found = index.match("", copy)
+    assert found is not None and found.article_id == "original"
