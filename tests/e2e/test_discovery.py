@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from hkcrawl import settings as project_settings
 from hkcrawl.datasets import record_errors
+from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import run_crawl
 
 IGNORED = {"url", "dateDownloaded"}
+# The live site's concurrency (hkcrawl/settings.py), with a short delay for the tests.
+_LIVE_PACE = {
+    "CONCURRENT_REQUESTS": str(project_settings.CONCURRENT_REQUESTS),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": str(project_settings.CONCURRENT_REQUESTS_PER_DOMAIN),
+}
 
 
 def _article_requests(replica: ReplicaServer) -> Counter[str]:
@@ -179,17 +188,31 @@ def test_a_stop_at_the_live_sites_pace_fetches_nothing_more(replica: ReplicaServ
     """With the live-site settings, a stop is quick: no queue of requests still to be
     fetched, one per delay, after the crawl decided to end."""
     replica.log.clear()
-    live_pace = {
-        "CONCURRENT_REQUESTS": str(project_settings.CONCURRENT_REQUESTS),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": str(project_settings.CONCURRENT_REQUESTS_PER_DOMAIN),
-        "DOWNLOAD_DELAY": "0.3",
-    }
     run = run_crawl(
         ["-a", "discover=all-news", "-a", "max_articles=2", "-a", "render=never"],
-        replica.base_url, tmp_path, tmp_path / "out.jsonl", settings=live_pace,
+        replica.base_url, tmp_path, tmp_path / "out.jsonl", settings={**_LIVE_PACE, "DOWNLOAD_DELAY": "0.3"},
     )  # fmt: skip
     assert len(run.items) == 2 and run.returncode == 0
     assert sum(_article_requests(replica).values()) <= 3  # the two, and at most one already on its way
+
+
+def test_ctrl_c_at_the_live_sites_pace_ends_the_crawl_promptly(replica: ReplicaServer, tmp_path: Path) -> None:
+    replica.log.clear()
+    command = local_crawl_command(
+        replica.base_url, "-a", "discover=all-news", "-a", "max_pages=50", "-a", "render=never",
+        "-O", str(tmp_path / "out.jsonl"), settings={**_LIVE_PACE, "DOWNLOAD_DELAY": "0.5"},
+    )  # fmt: skip
+    proc = subprocess.Popen(command, cwd=tmp_path, env=crawl_environment(), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while replica.log.count("/article/") < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    asked_at_stop = replica.log.count("/article/")
+    stopped = time.monotonic()
+    _, log = proc.communicate(timeout=60)
+    assert time.monotonic() - stopped < 5, log[-2000:]
+    assert replica.log.count("/article/") <= asked_at_stop + 1  # only the one already on its way
+    assert "'finish_reason': 'shutdown'" in log
 
 
 def test_persistent_challenges_stop_the_crawl_with_exit_3(replica: ReplicaServer, tmp_path: Path) -> None:
