@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
 MAX_RESTARTS = 3
+CHILD_COMMAND = (sys.executable, "-m", "hkcrawl.parsing")
+#: Seconds a job that prefers the child waits for it to finish starting (~1 s normally).
+READY_TIMEOUT = 30.0
 
 
 def worker_wanted(setting: str | bool | None) -> bool:
@@ -140,10 +143,11 @@ class ParserProcess:
 
     @staticmethod
     async def _until_ready(child: _Child) -> None:
-        """Until the child is ready or has died."""
+        """Until the child is ready, has died, or READY_TIMEOUT has passed (a child stuck
+        in its imports must not stall the crawl: jobs are then run here)."""
         assert child.reader is not None
         ready = asyncio.ensure_future(child.ready.wait())
-        await asyncio.wait([ready, child.reader], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([ready, child.reader], timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()
 
     async def start_soon(self) -> None:
@@ -161,9 +165,8 @@ class ParserProcess:
             if self._child is None or not self._child.alive:
                 try:
                     process = await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "hkcrawl.parsing",
-                        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    )  # fmt: skip
+                        *CHILD_COMMAND, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+                    )
                 except OSError as error:
                     logger.warning("Parser process did not start (%s): parsing in the crawl's process", error)
                     self._deaths = MAX_RESTARTS + 1

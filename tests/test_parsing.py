@@ -6,10 +6,12 @@ import asyncio
 import fcntl
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from hkcrawl import parsing
 from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import parse_section_list
 from hkcrawl.parsing import MAX_RESTARTS, PIPE_BYTES, ParserProcess, worker_wanted
@@ -165,6 +167,22 @@ def test_jobs_that_import_much_wait_for_the_starting_child() -> None:
 
     waited, child_pid, later = asyncio.run(main())
     assert waited == child_pid == later != os.getpid()
+
+
+def test_a_child_stuck_starting_does_not_stall_the_jobs_that_wait_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A "child" that never says it is ready, and exits only at the end of its input.
+    monkeypatch.setattr(parsing, "CHILD_COMMAND", (sys.executable, "-c", "import sys; sys.stdin.buffer.read()"))
+    monkeypatch.setattr(parsing, "READY_TIMEOUT", 0.5)
+
+    async def main() -> int:
+        parser = ParserProcess()
+        try:
+            await parser.start(wait=False)
+            return await parser.run(process_id, wait_for_helper=True)
+        finally:
+            await parser.close()
+
+    assert asyncio.run(main()) == os.getpid()
 
 
 def test_the_pipe_to_the_child_holds_a_whole_page() -> None:
