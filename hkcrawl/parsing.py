@@ -43,6 +43,14 @@ MAX_RESTARTS = 3
 CHILD_COMMAND = (sys.executable, "-m", "hkcrawl.parsing")
 #: Seconds a job that prefers the child waits for it to finish starting (~1 s normally).
 READY_TIMEOUT = 30.0
+#: Seconds without an answer, with jobs waiting, after which the child counts as stuck
+#: (a page takes milliseconds): the job it is on fails with ParserTimeout, the child is
+#: killed, and the jobs behind it are run as after any death.
+JOB_TIMEOUT = 60.0
+
+
+class ParserTimeout(Exception):
+    """The helper process spent over JOB_TIMEOUT seconds on one job."""
 
 
 def worker_wanted(setting: str | bool | None) -> bool:
@@ -81,13 +89,18 @@ class _Child:
         #: The child has imported what it runs (~0.5 s): until then pages are parsed
         #: here, so a short crawl never waits for it.
         self.ready = asyncio.Event()
+        #: When the child last answered, or got work while idle (event-loop time).
+        self.progress = 0.0
 
     @property
     def alive(self) -> bool:
         return self.process.returncode is None and self.reader is not None and not self.reader.done()
 
     def send(self, job: _Job) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self.pending:
+            self.progress = loop.time()
         self.pending.append((future, job))
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         assert self.process.stdin is not None
@@ -184,9 +197,18 @@ class ParserProcess:
         try:
             await stdout.readexactly(_LENGTH.size)  # an empty frame: ready
             child.ready.set()
+            loop = asyncio.get_running_loop()
             while True:
-                header = await stdout.readexactly(_LENGTH.size)
+                try:
+                    # (A cancelled readexactly consumes nothing: no frame is torn.)
+                    header = await asyncio.wait_for(stdout.readexactly(_LENGTH.size), JOB_TIMEOUT / 4)
+                except TimeoutError:
+                    if child.pending and loop.time() - child.progress > JOB_TIMEOUT:
+                        self._give_up_on_stuck_job(child)
+                        break
+                    continue
                 answer = pickle.loads(await stdout.readexactly(_LENGTH.unpack(header)[0]))
+                child.progress = loop.time()
                 future, job = child.pending.popleft()
                 if future.done():
                     continue
@@ -214,6 +236,18 @@ class ParserProcess:
             "; parsing everything here from now on" if self.in_process else "",
         )
         child.settle_here()
+
+    def _give_up_on_stuck_job(self, child: _Child) -> None:
+        future, job = child.pending.popleft()
+        logger.error(
+            "Parser process spent over %.0f s on %s: giving that page up and restarting the process",
+            JOB_TIMEOUT,
+            _describe(job),
+        )
+        self._on_event("stuck")
+        if not future.done():
+            future.set_exception(ParserTimeout(f"{_describe(job)}: no answer in {JOB_TIMEOUT:.0f} s"))
+        child.process.kill()
 
     async def close(self) -> None:
         """End the child once it has answered everything it was sent."""

@@ -7,6 +7,7 @@ import fcntl
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from hkcrawl import parsing
 from hkcrawl.pages.article import parse_article
 from hkcrawl.pages.listing import parse_section_list
-from hkcrawl.parsing import MAX_RESTARTS, PIPE_BYTES, ParserProcess, worker_wanted
+from hkcrawl.parsing import MAX_RESTARTS, PIPE_BYTES, ParserProcess, ParserTimeout, worker_wanted
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 PAGES = sorted(FIXTURES.glob("*.html"))
@@ -183,6 +184,34 @@ def test_a_child_stuck_starting_does_not_stall_the_jobs_that_wait_for_it(monkeyp
             await parser.close()
 
     assert asyncio.run(main()) == os.getpid()
+
+
+def hang_in_child(parent_pid: int) -> int:
+    if os.getpid() != parent_pid:
+        time.sleep(3600)
+    return os.getpid()
+
+
+def test_a_stuck_child_fails_that_job_only_and_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "JOB_TIMEOUT", 1.0)
+    events: list[str] = []
+
+    async def main() -> tuple[BaseException | None, list]:
+        parser = ParserProcess(events.append)
+        try:
+            await parser.start()
+            stuck = asyncio.ensure_future(parser.run(hang_in_child, os.getpid()))
+            behind = asyncio.ensure_future(parser.parse_article(*_jobs()[0]))  # queued behind it
+            await asyncio.wait([stuck], timeout=10)
+            after = await parser.parse_article(*_jobs()[1])
+            return stuck.exception(), [await behind, after]
+        finally:
+            await parser.close()
+
+    error, results = asyncio.run(main())
+    assert isinstance(error, ParserTimeout)
+    assert results == [parse_article(*_jobs()[0]), parse_article(*_jobs()[1])]
+    assert events == ["stuck", "died"]
 
 
 def test_the_pipe_to_the_child_holds_a_whole_page() -> None:
