@@ -91,6 +91,7 @@ class _Child:
         self.ready = asyncio.Event()
         #: When the child last answered, or got work while idle (event-loop time).
         self.progress = 0.0
+        self.watchdog: asyncio.Task | None = None
 
     @property
     def alive(self) -> bool:
@@ -198,15 +199,9 @@ class ParserProcess:
             await stdout.readexactly(_LENGTH.size)  # an empty frame: ready
             child.ready.set()
             loop = asyncio.get_running_loop()
+            child.watchdog = asyncio.ensure_future(self._watch(child))
             while True:
-                try:
-                    # (A cancelled readexactly consumes nothing: no frame is torn.)
-                    header = await asyncio.wait_for(stdout.readexactly(_LENGTH.size), JOB_TIMEOUT / 4)
-                except TimeoutError:
-                    if child.pending and loop.time() - child.progress > JOB_TIMEOUT:
-                        self._give_up_on_stuck_job(child)
-                        break
-                    continue
+                header = await stdout.readexactly(_LENGTH.size)
                 answer = pickle.loads(await stdout.readexactly(_LENGTH.unpack(header)[0]))
                 child.progress = loop.time()
                 future, job = child.pending.popleft()
@@ -219,10 +214,12 @@ class ParserProcess:
                 else:
                     future.set_result(answer)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the child exited (or was killed)
+            pass  # the child exited (or was killed, maybe by the watchdog)
         except Exception:  # an answer that makes no sense: stop trusting this child
             logger.exception("Parser process sent an unreadable answer; stopping it")
             child.process.kill()
+        if child.watchdog is not None:
+            child.watchdog.cancel()
         if self._closed and not child.pending:
             return
         # The child is gone: answer here what it still owed; the next page starts another.
@@ -236,6 +233,16 @@ class ParserProcess:
             "; parsing everything here from now on" if self.in_process else "",
         )
         child.settle_here()
+
+    async def _watch(self, child: _Child) -> None:
+        """Kill a child that has had jobs but given no answer for JOB_TIMEOUT (its reader
+        then does what follows any death); ends with the reader."""
+        loop = asyncio.get_running_loop()
+        while child.alive:
+            await asyncio.sleep(JOB_TIMEOUT / 4)
+            if child.alive and child.pending and loop.time() - child.progress > JOB_TIMEOUT:
+                self._give_up_on_stuck_job(child)
+                return
 
     def _give_up_on_stuck_job(self, child: _Child) -> None:
         future, job = child.pending.popleft()

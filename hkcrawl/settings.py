@@ -50,8 +50,8 @@ HKCRAWL_PARSER_PROCESS = "auto"
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control server runs Python sent to a local port and writes a
-# job file to the user's profile; a cron crawler needs neither (and it costs 0.1 s of
-# imports). The telnet console is off above; not even imported here.
+# job file to the user's profile; a cron crawler needs neither. (Like the telnet console
+# above, also taken out of EXTENSIONS below.)
 REMOTE_CONTROL_ENABLED = False
 # Scrapy's collector pays a deprecation shim on every stats call (hkcrawl/stats.py).
 STATS_CLASS = "hkcrawl.stats.PlainStatsCollector"
