@@ -210,8 +210,8 @@ def test_ctrl_c_at_the_live_sites_pace_ends_the_crawl_promptly(replica: ReplicaS
     asked_at_stop = replica.log.count("/article/")
     stopped = time.monotonic()
     _, log = proc.communicate(timeout=60)
-    assert time.monotonic() - stopped < 5, log[-2000:]
     assert replica.log.count("/article/") <= asked_at_stop + 1  # only the one already on its way
+    assert time.monotonic() - stopped < 10, log[-2000:]  # ~1 s; generous for slow machines
     assert "'finish_reason': 'shutdown'" in log
 
 
