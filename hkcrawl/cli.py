@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
+import os
 import sys
 import urllib.request
 from dataclasses import asdict
@@ -65,36 +65,22 @@ def demo_command(args: argparse.Namespace) -> int:
     return run_demo(args.articles, args.output, args.discover)
 
 
-EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
-
-
 def cron_command(args: argparse.Namespace) -> int:
-    """One scheduled run: lock, crawl, log to a file, exit non-zero on failure.
+    """One scheduled run: crawl, log to a file, exit non-zero on failure.
 
     Made for cron's bare environment: no PATH or terminal needed, every path is
     under --dir, and output on stdout/stderr only when something is wrong (cron
-    mails what a job prints).
+    mails what a job prints). The crawl itself locks its state directory and gives
+    the verdict (exit 75 when another run holds the lock).
     """
-    import os
-
     from scrapy.cmdline import execute
 
-    from hkcrawl import lock
-    from hkcrawl import settings as project_settings
     from hkcrawl.output import run_id_now
 
     home = Path(args.dir).resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.chdir(home)
     crawl_args = [arg for arg in args.crawl_args if arg != "--"]
-    # The lock the crawl itself takes (hkcrawl/output.py), taken first so a second run
-    # exits at once with its own status; relative state directories are under --dir.
-    state_dir = Path(_setting_given(crawl_args, "HKCRAWL_STATE_DIR") or project_settings.HKCRAWL_STATE_DIR)
-    try:
-        lock.acquire(state_dir / "hankyung.lock")
-    except lock.LockBusy as busy:
-        print(f"hkcrawl cron: {busy}: not starting a second one", file=sys.stderr)
-        return EXIT_BUSY
     log_file = home / "logs" / f"hankyung-{run_id_now()}.log"
     log_file.parent.mkdir(exist_ok=True)
     os.environ["SCRAPY_SETTINGS_MODULE"] = "hkcrawl.settings"
@@ -104,25 +90,61 @@ def cron_command(args: argparse.Namespace) -> int:
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
     if code != 0:
-        reports = sorted((home / "data" / "hankyung").glob("*.report.json"))
-        failure = json.loads(reports[-1].read_text(encoding="utf-8")).get("failure") if reports else None
-        print(
-            f"hkcrawl cron: the crawl failed (exit {code}): {failure or 'see the log'}; log: {log_file}",
-            file=sys.stderr,
-        )
+        # The crawl printed its one-line reason on stderr; say where the whole story is.
+        print(f"hkcrawl cron: exit {code}; log: {log_file}", file=sys.stderr)
     return code
 
 
-def _setting_given(crawl_args: list[str], name: str) -> str | None:
-    """The value of ``-s NAME=VALUE`` (or ``--set``) among the crawl's arguments; the last one wins."""
-    value = None
-    for flag, argument in itertools.pairwise(crawl_args):
-        if flag in ("-s", "--set") and argument.startswith(f"{name}="):
-            value = argument.split("=", 1)[1]
-    for argument in crawl_args:
-        if argument.startswith(f"--set={name}="):
-            value = argument.split("=", 2)[2]
-    return value
+def check_command(args: argparse.Namespace) -> int:
+    """Compare the state with the finished files; forget what no file holds (fetched again next run)."""
+    import sqlite3
+
+    from scrapy.utils.project import get_project_settings
+
+    from hkcrawl.lock import DirectoryLock, LockBusy
+    from hkcrawl.run import RunPaths, reconcile
+    from hkcrawl.state import StateStore
+
+    if args.dir:
+        os.chdir(Path(args.dir))
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "hkcrawl.settings")
+    settings = get_project_settings()
+    for pair in args.set or []:
+        name, _, value = pair.partition("=")
+        settings.set(name, value, priority="cmdline")
+    paths = RunPaths.from_settings(settings)
+    if paths.database is None or not paths.database.exists():
+        print(f"hkcrawl check: no state at {paths.database or '(state disabled)'}: nothing to check")
+        return 0
+    lock = DirectoryLock(paths.state_dir)
+    try:
+        lock.acquire()
+    except LockBusy as busy:
+        print(f"hkcrawl check: {busy}; try again later", file=sys.stderr)
+        return 75
+    try:
+        state = StateStore(paths.database)
+        try:
+            known = len(state)
+            forgotten = reconcile(state, paths.output_dir)
+            failures = state.failures(include_given_up=True)
+        finally:
+            state.close()
+    except (OSError, sqlite3.Error) as error:
+        print(f"hkcrawl check: cannot check {paths.database}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        lock.release()
+    lost = sum(forgotten.values())
+    print(f"{known} known articles; {known - lost} in the finished files of {paths.output_dir}")
+    for output, count in sorted(forgotten.items()):
+        print(f"  forgot {count} article(s) that {output} does not hold: the next run fetches them again")
+    waiting = [f for f in failures if not f.gave_up]
+    print(f"{len(waiting)} article(s) to fetch again; {len(failures) - len(waiting)} given up")
+    for failure in failures:
+        if failure.gave_up:
+            print(f"  gave up {failure.article_id}: {failure.gave_up_why}")
+    return 0
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -200,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     cron.add_argument("--dir", required=True, help="working directory: data/, state/ and logs/ go under it")
     cron.add_argument("crawl_args", nargs=argparse.REMAINDER, help="after --: arguments for scrapy crawl (-a …, -s …)")
     cron.set_defaults(handler=cron_command)
+    check = commands.add_parser(
+        "check",
+        help="compare the state with the finished run files and forget what no file holds (fetched again)",
+    )
+    check.add_argument("--dir", help="working directory of the runs (as hkcrawl cron --dir); default: here")
+    check.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a setting, as for scrapy crawl")
+    check.set_defaults(handler=check_command)
     validate = commands.add_parser(
         "validate",
         help="check exported .jsonl/.jsonl.gz files against the record schema (hkcrawl/schema/article.schema.json)",

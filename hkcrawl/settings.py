@@ -65,6 +65,9 @@ HKCRAWL_BLOCK_MAX_DELAY = 600.0
 HKCRAWL_MAX_CONSECUTIVE_BLOCKS = 8
 
 DOWNLOADER_MIDDLEWARES = {
+    # Between RetryMiddleware (550) and the downloader, so it sees every attempt's
+    # connection error before Retry repeats it: an unreachable site stops the run at once.
+    "hkcrawl.middlewares.reachability.ReachabilityMiddleware": 580,
     # Above RetryMiddleware (550), so a 503 challenge is seen as a block, not retried blindly.
     "hkcrawl.middlewares.challenge.ChallengeMiddleware": 590,
 }
@@ -72,9 +75,8 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
-    # The summary decides the verdict first; the run output then writes it to the report.
-    "hkcrawl.extensions.summary.CrawlSummary": 500,
-    "hkcrawl.output.RunOutput": 600,
+    # Owns the run: lock, state, output file, near-duplicate index storage, verdict, report.
+    "hkcrawl.run.Run": 500,
 }
 
 # Scrapy starts CONCURRENT_ITEMS asyncio worker tasks for the output of *every*
@@ -109,7 +111,7 @@ ITEM_PIPELINES = {
 }
 
 # Output: each run writes data/hankyung/<UTC start>.jsonl (via a .part file renamed
-# when complete) and <UTC start>.report.json beside it (hkcrawl/output.py). With
+# when complete) and <UTC start>.report.json beside it (hkcrawl/run.py). With
 # -o/-O the named feed is written instead. JSON Lines, UTF-8, Korean kept readable
 # (Scrapy writes \uXXXX escapes unless an encoding is set).
 FEED_EXPORT_ENCODING = "utf-8"
@@ -121,9 +123,17 @@ HKCRAWL_OUTPUT_GZIP = False
 HKCRAWL_CHECKPOINT_ITEMS = 50
 HKCRAWL_CHECKPOINT_SECONDS = 5.0
 
-# Incremental state: what earlier runs exported (SQLite), and the run lock.
+# Incremental state: what earlier runs exported and failed (SQLite); the run locks
+# this directory itself (hkcrawl/lock.py).
 HKCRAWL_STATE_ENABLED = True
 HKCRAWL_STATE_DIR = "state"
+# Articles a run tried and could not save are fetched again by every later run until
+# saved, or given up (hkcrawl/state.py GiveUpRule): 404/410 answered twice at least
+# this many hours apart, or any failure after this many runs spanning this many days.
+HKCRAWL_RETRY_FAILED = True
+HKCRAWL_GIVE_UP_GONE_HOURS = 24.0
+HKCRAWL_GIVE_UP_ATTEMPTS = 10
+HKCRAWL_GIVE_UP_DAYS = 7.0
 # Edits (a new 수정 time) are found through the daily sitemaps of this many of the
 # newest days in the latest sitemap; articles edited later than that are not refetched.
 HKCRAWL_UPDATE_DAYS = 2
@@ -149,8 +159,15 @@ HKCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 # 0.5 GB at the default million. Copies of news come within days, not years.
 HKCRAWL_NEAR_DUPLICATE_WINDOW = 1_000_000
 
-# When a finished crawl still counts as failed (exit status 1, report "failed"):
-HKCRAWL_MAX_ERROR_RATE = 0.2  # share of requests that errored
+# When a finished crawl still counts as failed (exit status 1, report "failed";
+# hkcrawl/verdict.py): besides no page reached, every URL failed, or no article link found,
+HKCRAWL_MAX_ERROR_RATE = 0.2  # share of distinct URLs tried that finally failed
+# Articles tried and not saved (they are fetched again by the next run). 0: any such
+# article makes the run count as failed, so a dataset never silently lacks one.
+HKCRAWL_MAX_UNSAVED_ARTICLES = 0
+# Connection failures (DNS, refused, connect timeout) before any answer at all after
+# which the site counts as unreachable and the run stops; 0 disables.
+HKCRAWL_UNREACHABLE_AFTER = 3
 HKCRAWL_MIN_VALID_RATE = 0.8  # share of article pages giving a valid record (layout drift)
 HKCRAWL_EXPECT_NEW_WITHIN_HOURS = 24.0  # hankyung publishes every hour; 0 disables
 

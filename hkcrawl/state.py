@@ -1,17 +1,25 @@
-"""What earlier runs exported: the memory that makes a rerun fetch only what is new.
+"""What earlier runs exported and failed: the memory that makes a rerun fetch only what is new
+and fetch again what was lost.
 
-SQLite in WAL mode, one row per exported article (id, publish and 수정 times, body
-hash, which file holds it). A row is written only after the record is durably in
-an output file (see :mod:`hkcrawl.output`), so a run killed at any moment can
-leave the state *behind* the files (an article fetched again next time) but never
-*ahead* of them (an article marked known that no file holds).
+SQLite in WAL mode. ``articles``: one row per exported article (id, publish and 수정
+times, body hash, which file holds it); a row is written only after the record is
+durably in an output file (see :mod:`hkcrawl.run`), so a run killed at any moment
+leaves the state *behind* the files (an article fetched again next time) but never
+*ahead* of them. :meth:`StateStore.forget_missing` checks that at the start of every
+run (and ``hkcrawl check``): ids that no finished file holds are forgotten.
+
+``failures``: articles a run tried and could not save (HTTP error after retries,
+timeout, truncated body, …), with the reason. Every later run fetches them again,
+whatever discovery finds, until one succeeds or :func:`give_up_reason` says stop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 _SCHEMA = """
@@ -26,6 +34,7 @@ CREATE TABLE IF NOT EXISTS articles (
     output         TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
+CREATE INDEX IF NOT EXISTS articles_output ON articles (output);
 CREATE TABLE IF NOT EXISTS runs (
     run_id    TEXT PRIMARY KEY,
     started   TEXT NOT NULL,
@@ -34,7 +43,28 @@ CREATE TABLE IF NOT EXISTS runs (
     new       INTEGER,
     output    TEXT
 );
+CREATE TABLE IF NOT EXISTS failures (
+    article_id   TEXT PRIMARY KEY,
+    url          TEXT,
+    reason       TEXT NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed  TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 1,
+    first_gone   TEXT,
+    last_gone    TEXT,
+    gave_up      TEXT,
+    gave_up_why  TEXT,
+    last_run     TEXT
+);
+CREATE TABLE IF NOT EXISTS verified_files (
+    output   TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
 """
+
+#: Reasons that mean "the site says this article does not exist (any more)".
+GONE_REASONS = frozenset({"http_404", "http_410"})
 
 
 @dataclass(frozen=True)
@@ -53,15 +83,61 @@ class Exported:
     output: str
 
 
+@dataclass(frozen=True)
+class Failure:
+    article_id: str
+    url: str | None
+    reason: str
+    first_failed: str
+    last_failed: str
+    attempts: int
+    first_gone: str | None
+    last_gone: str | None
+    gave_up: str | None = None
+    gave_up_why: str | None = None
+    last_run: str | None = None
+
+
+@dataclass(frozen=True)
+class GiveUpRule:
+    """When a failing article stops being fetched again (README, "Nothing is lost").
+
+    An article the site answers 404/410 for is given up once two such answers lie at
+    least ``gone_hours`` apart (a page can 404 for a moment while it is edited); any
+    other failure after ``attempts`` failed runs spanning at least ``days`` days.
+    """
+
+    gone_hours: float = 24.0
+    attempts: int = 10
+    days: float = 7.0
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def give_up_reason(failure: Failure, rule: GiveUpRule) -> str | None:
+    first, last = failure.first_gone, failure.last_gone
+    if first and last and _time(last) - _time(first) >= timedelta(hours=rule.gone_hours):
+        return f"gone: {failure.reason} at {failure.first_gone} and {failure.last_gone}"
+    span = _time(failure.last_failed) - _time(failure.first_failed)
+    if failure.attempts >= rule.attempts and span >= timedelta(days=rule.days):
+        return f"failed {failure.attempts} times over {span.days} days, last: {failure.reason}"
+    return None
+
+
 class StateStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed mark survives a power cut, like the fsync'd line it vouches for.
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed mark survives a power cut, like the fsync'd line it vouches for.
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error:
+            self.db.close()
+            raise
         self._known: dict[str, Known] | None = None
 
     def _load(self) -> dict[str, Known]:
@@ -84,7 +160,7 @@ class StateStore:
         return row[0] if row else None
 
     def mark_exported(self, records: Iterable[Exported]) -> int:
-        """Record exported articles in one transaction; returns how many."""
+        """Record exported articles in one transaction (and forget their failures); returns how many."""
         rows = [
             (r.article_id, r.published, r.modified, r.body_hash, r.exported_at, r.exported_at, r.output)
             for r in records
@@ -103,8 +179,124 @@ class StateStore:
                      versions = versions + 1""",
                 rows,
             )
+            self.db.executemany("DELETE FROM failures WHERE article_id = ?", [(row[0],) for row in rows])
         return len(rows)
 
+    # -- state vs. files ---------------------------------------------------------------
+    def outputs(self) -> dict[str, int]:
+        """Each output named by known articles, with how many articles it should hold."""
+        rows = self.db.execute("SELECT output, count(*) FROM articles GROUP BY output")
+        return {output or "": count for output, count in rows}
+
+    def ids_in_output(self, output: str) -> set[str]:
+        rows = self.db.execute("SELECT article_id FROM articles WHERE output IS ?", (output or None,))
+        return {row[0] for row in rows}
+
+    def verified(self, output: str) -> tuple[int, int] | None:
+        row = self.db.execute("SELECT size, mtime_ns FROM verified_files WHERE output = ?", (output,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_verified(self, output: str, size: int, mtime_ns: int) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO verified_files (output, size, mtime_ns) VALUES (?, ?, ?)",
+                (output, size, mtime_ns),
+            )
+
+    def forget(self, article_ids: Iterable[str]) -> int:
+        """Drop articles from the known set (no file holds them): the next discovery fetches them again."""
+        ids = [(article_id,) for article_id in article_ids]
+        if not ids:
+            return 0
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany("DELETE FROM articles WHERE article_id = ?", ids)
+        self._known = None
+        return len(ids)
+
+    def forget_missing(self, holds: Callable[[str], set[str] | None]) -> dict[str, int]:
+        """Forget every known id that its output does not hold; returns forgotten counts per output.
+
+        ``holds(output)`` gives the ids a finished output file holds, or None when the
+        output cannot be checked (not a local file): those rows are kept.
+        """
+        forgotten: dict[str, int] = {}
+        for output in self.outputs():
+            held = holds(output)
+            if held is None:
+                continue
+            missing = self.ids_in_output(output) - held
+            if missing:
+                forgotten[output] = self.forget(missing)
+        return forgotten
+
+    # -- failures -------------------------------------------------------------------------
+    def record_failures(self, failures: Iterable[tuple[str, str | None, str]], when: str, run_id: str) -> int:
+        """This run's failed attempt for each (article id, url, reason); one attempt per run
+        however often it is recorded (a run records at every checkpoint)."""
+        rows = list(failures)
+        if not rows:
+            return 0
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for article_id, url, reason in rows:
+                gone = when if reason in GONE_REASONS else None
+                self.db.execute(
+                    """INSERT INTO failures (article_id, url, reason, first_failed, last_failed, attempts,
+                                             first_gone, last_gone, last_run)
+                       VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+                       ON CONFLICT(article_id) DO UPDATE SET
+                         url = coalesce(excluded.url, url), reason = excluded.reason,
+                         last_failed = excluded.last_failed,
+                         attempts = attempts + (last_run IS NOT excluded.last_run),
+                         first_gone = coalesce(first_gone, excluded.first_gone),
+                         last_gone = coalesce(excluded.last_gone, last_gone),
+                         last_run = excluded.last_run""",
+                    (article_id, url, reason, when, when, gone, gone, run_id),
+                )
+        return len(rows)
+
+    def mark_pending(self, articles: Iterable[tuple[str, str | None]], when: str) -> int:
+        """Articles this run asked for and has not settled yet (kept if the run dies):
+        not an attempt, but later runs fetch them like failures."""
+        rows = [(article_id, url, "interrupted", when, when) for article_id, url in articles]
+        if not rows:
+            return 0
+        with self.db:
+            self.db.executemany(
+                """INSERT INTO failures (article_id, url, reason, first_failed, last_failed, attempts)
+                   VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(article_id) DO NOTHING""",
+                rows,
+            )
+        return len(rows)
+
+    def clear_failures(self, article_ids: Iterable[str]) -> None:
+        """Fetched fine after all (not saved for another reason, e.g. not a valid record)."""
+        ids = [(article_id,) for article_id in article_ids]
+        if ids:
+            with self.db:
+                self.db.executemany("DELETE FROM failures WHERE article_id = ?", ids)
+
+    def failures(self, include_given_up: bool = False) -> list[Failure]:
+        query = "SELECT * FROM failures" + ("" if include_given_up else " WHERE gave_up IS NULL")
+        return [Failure(*row) for row in self.db.execute(query + " ORDER BY article_id")]
+
+    def give_up(self, rule: GiveUpRule, when: str) -> list[Failure]:
+        """Mark the failures the rule gives up on; returns them (with their reason)."""
+        given_up = []
+        for failure in self.failures():
+            why = give_up_reason(failure, rule)
+            if why is not None:
+                given_up.append(dataclasses.replace(failure, gave_up=when, gave_up_why=why))
+        if given_up:
+            with self.db:
+                self.db.executemany(
+                    "UPDATE failures SET gave_up = ?, gave_up_why = ? WHERE article_id = ?",
+                    [(when, f.gave_up_why, f.article_id) for f in given_up],
+                )
+        return given_up
+
+    # -- runs -----------------------------------------------------------------------------
     def start_run(self, run_id: str, started: str, output: str) -> None:
         with self.db:
             self.db.execute(

@@ -1,22 +1,34 @@
 """``scrapy crawl`` that exits non-zero when the crawl failed.
 
 Scrapy's own command exits 0 after nearly every failure (a block, connection
-errors, a stopped crawl), so cron and CI could not tell. This one exits 1 for a
-failed crawl and 3 when the site blocked it; the reason is in the log's summary.
+errors, a stopped crawl), so cron and CI could not tell. This one takes the run's
+verdict (hkcrawl/run.py): exit 1 for a failed run, 3 when the site blocked it, 75
+when another run holds the state directory; the reason is printed on stderr in one
+line (and is in the log and the run's report).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from hkcrawl.middlewares.challenge import BLOCKED_REASON
+from hkcrawl.run import Run
 
 EXIT_FAILED = 1
 EXIT_BLOCKED = 3
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+def exit_status(run: Run | None) -> int:
+    if run is None or run.status == "running":
+        return EXIT_FAILED  # it never got to a verdict
+    if run.busy:
+        return EXIT_BUSY
+    return {"ok": 0, "blocked": EXIT_BLOCKED}.get(run.status, EXIT_FAILED)
 
 
 class Command(ScrapyCrawlCommand):
@@ -35,6 +47,13 @@ class Command(ScrapyCrawlCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
             return
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        if stats.get("hkcrawl/failure"):
-            self.exitcode = EXIT_BLOCKED if stats.get("finish_reason") == BLOCKED_REASON else EXIT_FAILED
+        try:
+            run = crawler.get_extension(Run)
+        except RuntimeError:  # the crawl never got as far as building its extensions
+            run = None
+        self.exitcode = exit_status(run)
+        if self.exitcode:
+            reason = run.failure if run is not None else "the crawl did not start"
+            where = f"; report: {run.report_path}" if run is not None and run.report_path else ""
+            verb = "busy" if self.exitcode == EXIT_BUSY else "failed"
+            print(f"hkcrawl: crawl {verb}: {reason}{where}", file=sys.stderr)

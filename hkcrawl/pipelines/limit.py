@@ -3,10 +3,10 @@ from __future__ import annotations
 import logging
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from hkcrawl.items import Article
+from hkcrawl.run import KeepPending
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class ArticleLimitPipeline:
         if limit is not None and self.passed >= limit:
             self.crawler.stats.inc_value("hkcrawl/dropped/max_articles")
             self._close(limit)
-            raise DropItem(f"max_articles={limit} reached")
+            # Not the article's fate: it stays to be fetched by the next run.
+            raise KeepPending(f"max_articles={limit} reached")
         self.passed += 1
         if limit is not None and self.passed == limit:
             # Close now, not at the next record: the requests already scheduled would

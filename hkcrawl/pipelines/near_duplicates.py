@@ -6,12 +6,12 @@ import pickle
 from collections import OrderedDict
 from pathlib import Path
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from hkcrawl import parsing
 from hkcrawl.items import Article
+from hkcrawl.run import Run
 from hkcrawl.similarity import NearDuplicateIndex, signature_values
 
 logger = logging.getLogger(__name__)
@@ -37,15 +37,18 @@ class NearDuplicatePipeline:
         if self.policy not in POLICIES:
             raise ValueError(f"HKCRAWL_DUPLICATES must be one of {', '.join(POLICIES)} or off, not {self.policy!r}")
         self.stats = crawler.stats
-        self.path = (
-            Path(settings.get("HKCRAWL_STATE_DIR")) / "near_duplicates.pickle"
-            if settings.getbool("HKCRAWL_STATE_ENABLED")
-            else None
-        )
+        self.run = Run.of(crawler)  # owns the index's file
         self.window = settings.getint("HKCRAWL_NEAR_DUPLICATE_WINDOW")
-        self.index, self.by_hash = self._load(settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD"))
+        self.threshold = settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD")
+        self.index, self.by_hash = NearDuplicateIndex(self.threshold, window=self.window), OrderedDict()
         self.worker = parsing.for_crawler(crawler)  # signs bodies (~0.25 ms each) off the crawl's thread
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self) -> None:
+        # Read only once the run holds its lock (pipelines open before the spider_opened signal).
+        self.run.ensure_open()
+        self.path = self.run.paths.near_duplicates
+        if not self.run.failed:
+            self.index, self.by_hash = self._load(self.threshold)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
@@ -92,11 +95,11 @@ class NearDuplicatePipeline:
         item.duplicateSimilarity = similarity
         return item
 
-    def spider_closed(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".part")
+    def close_spider(self) -> None:
+        self.run.save_near_duplicates(self._save)
+
+    def _save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".part")
         with tmp.open("wb") as file:
             pickle.dump((self.index, self.by_hash), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        os.replace(tmp, path)

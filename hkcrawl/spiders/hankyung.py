@@ -11,18 +11,18 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from hkcrawl import parsing, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
 from hkcrawl.items import Article
-from hkcrawl.output import state_for
+from hkcrawl.outcomes import failure_reason, looks_truncated
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
 from hkcrawl.pages.text import KST
 from hkcrawl.record import utc_now
+from hkcrawl.run import Run
 from hkcrawl.sections import FEEDS, PREMIUM_PATHS, list_paths
 
 DISCOVERY_MODES = ("sections", "all-news", "sitemap", "feeds")
@@ -89,6 +89,7 @@ class HankyungSpider(scrapy.Spider):
         self.max_articles = int(max_articles) if max_articles else None
         self.exported = 0
         self.requested_ids: set[str] = set()
+        self.newest_known: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
@@ -96,10 +97,12 @@ class HankyungSpider(scrapy.Spider):
         spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
         spider.page_parser = parsing.for_crawler(crawler)
-        spider.export_state = state_for(crawler)
-        # Paging stops at a page of known articles older than this (see parse_listing).
-        spider.newest_known = spider.export_state.newest_published() if spider.export_state else None
         return spider
+
+    @cached_property
+    def run(self) -> Run:
+        """The run (hkcrawl/run.py): what is known, what to fetch again, how each URL ended."""
+        return Run.of(self.crawler)
 
     def _set_up_rendering(self, crawler: Any) -> None:
         """Find the browser and route rendered requests to it (settings are not frozen yet).
@@ -144,25 +147,44 @@ class HankyungSpider(scrapy.Spider):
 
     # -- what to fetch first -------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.run.failed:  # it could not open its files or lock: it said why
+            return
         if not self.requested_urls and not self.discovery:
             self.logger.error("Nothing to crawl: give -a urls=…, -a urls_file=… or -a discover=…")
             self.crawler.stats.inc_value("hkcrawl/errors/nothing_to_crawl")
             return
+        # Paging stops at a page of known articles older than this (see parse_listing).
+        self.newest_known = self.run.newest_known
+        for request in self._retry_requests():
+            yield request
         for url in self.requested_urls:
             reason = self._rejection(url)
             if reason:
                 self.logger.warning("Skipping %r: %s", url, reason)
                 self.crawler.stats.inc_value(f"hkcrawl/rejected_urls/{reason.split(':')[0]}")
                 continue
+            self.run.article_links()
+            article_id = urls.article_id_from_url(url)
+            self.run.article_requested(article_id, url)
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.on_error,
                 cb_kwargs={"depth": 0},
-                meta=self._article_meta(),
+                meta={**self._article_meta(), "hkcrawl_article_id": article_id},
             )
+        if self.discovery:
+            self.run.expect_articles()
         for request in self._discovery_requests():
             yield request
+
+    def _retry_requests(self) -> Iterator[scrapy.Request]:
+        """Articles earlier runs tried and did not save: fetched again whatever discovery finds."""
+        for article_id, _url, why in self.run.retry_targets():
+            if request := self._article_request(article_id, depth=0):
+                self.crawler.stats.inc_value(f"hkcrawl/retries/{why}")
+                self.run.retried.append(article_id)
+                yield request
 
     def _discovery_requests(self) -> Iterator[scrapy.Request]:
         base = self.base_url
@@ -204,12 +226,14 @@ class HankyungSpider(scrapy.Spider):
         if article_id in self.requested_ids:
             return None
         self.requested_ids.add(article_id)
+        url = f"{self.base_url}/article/{article_id}"
+        self.run.article_requested(article_id, url)
         return scrapy.Request(
-            f"{self.base_url}/article/{article_id}",
+            url,
             callback=self.parse_article,
             errback=self.on_error,
             cb_kwargs={"depth": depth},
-            meta=self._article_meta(),
+            meta={**self._article_meta(), "hkcrawl_article_id": article_id},
         )
 
     def _article_meta(self) -> dict[str, Any]:
@@ -239,14 +263,16 @@ class HankyungSpider(scrapy.Spider):
     async def parse_listing(self, response: Response, kind: str, list_url: str, page: int | None) -> AsyncIterator:
         stats = self.crawler.stats
         stats.inc_value(f"hkcrawl/lists/{kind}")
+        self.run.url_done(_asked_url(response.request), ok=True)
         try:
             text = response.text
         except AttributeError:  # not a text response (binary, or an empty body)
             text = response.body.decode("utf-8", "replace")
         listing: Listing = await self.page_parser.run(_LIST_PARSERS[kind], text, response.url)
+        self.run.article_links(len(listing.links))
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
-        if kind == "latest-sitemap" and self.export_state is not None:
+        if kind == "latest-sitemap" and self.run.state is not None:
             # The latest sitemap has no 수정 times; the daily ones do (lastmod). Reading
             # the days it covers lets a rerun find the articles edited since it last ran.
             days = sorted({link.published[:10] for link in listing.links if link.published}, reverse=True)
@@ -303,9 +329,21 @@ class HankyungSpider(scrapy.Spider):
     async def parse_article(self, response: Response, depth: int = 0) -> AsyncIterator:
         if self._limit_reached():
             raise CloseSpider("max_articles")
+        asked = _asked_url(response.request)
+        article_id = response.meta.get("hkcrawl_article_id") or urls.article_id_from_url(asked)
+        if "dataloss" in response.flags or looks_truncated(response.body):
+            # A body cut short is a failed fetch, never a complete record (a server that
+            # closes early without Content-Length looks like a finished download).
+            self._article_failed(article_id, asked, "truncated", f"body cut short ({len(response.body)} bytes)")
+            return
         content_type = response.headers.get("Content-Type")
         content_type = content_type.decode("latin-1") if content_type else None
-        result = await self.page_parser.parse_article(response.body, response.url, content_type)
+        try:
+            result = await self.page_parser.parse_article(response.body, response.url, content_type)
+        except Exception as error:  # a page shape we never planned for: keep crawling, fetch it again later
+            self.logger.exception("Cannot parse %s", response.url)
+            self._article_failed(article_id, asked, "parse_error", f"{type(error).__name__}: {error}")
+            return
         rendered = "playwright" in response.flags
         if result.needs_render and not rendered and result.article is not None:
             render_request = self._render_request(response, depth, result.article)
@@ -315,9 +353,22 @@ class HankyungSpider(scrapy.Spider):
         for problem in result.problems:
             self.crawler.stats.inc_value(f"hkcrawl/pages/{problem}")
             self.logger.warning("%s: %s", problem, response.url)
-        if result.article is not None:
-            for output in self._export(result.article, depth):
-                yield output
+        if result.article is None:
+            # An article URL that answered with no article (empty, binary, a list page):
+            # not saved, so fetched again next time.
+            reason = next((p for p in ("empty_page", "not_article") if p in result.problems), "not_article")
+            self._article_failed(article_id, asked, reason, "no article on the page")
+            return
+        self.run.url_done(asked, ok=True)
+        for output in self._export(result.article, depth):
+            yield output
+
+    def _article_failed(self, article_id: str | None, url: str, reason: str, detail: str) -> None:
+        self.crawler.stats.inc_value(f"hkcrawl/errors/{reason}")
+        self.logger.error("Failed %s: %s: %s", url, reason, detail)
+        self.run.url_done(url, ok=False)
+        if article_id:
+            self.run.article_failed(article_id, url, reason)
 
     def _render_request(self, response: Response, depth: int, plain: Article) -> scrapy.Request | None:
         """The same page again through Chromium, or None to keep the plain record."""
@@ -356,12 +407,13 @@ class HankyungSpider(scrapy.Spider):
         )
         plain = failure.request.meta.get("hkcrawl_plain_article")
         if plain is not None:
+            self.run.url_done(_asked_url(failure.request), ok=True)
             yield from self._export(plain, failure.request.cb_kwargs.get("depth", 0))
 
     def _export(self, article: Article, depth: int) -> Iterable:
         self.crawler.stats.inc_value("hkcrawl/pages/article")
         article.dateDownloaded = utc_now()
-        article.isUpdate = bool(self.export_state and article.articleId and self.export_state.known(article.articleId))
+        article.isUpdate = bool(article.articleId and self.run.known(article.articleId))
         yield article
         if depth < self.related_depth:
             for related in article.relatedArticles:
@@ -373,7 +425,7 @@ class HankyungSpider(scrapy.Spider):
 
     def _already_exported(self, article_id: str, modified: str | None) -> bool:
         """Known from an earlier run, and not modified since (as far as the link tells)."""
-        known = self.export_state.known(article_id) if self.export_state is not None else None
+        known = self.run.known(article_id)
         if known is None:
             return False
         if modified and modified > (known.modified or known.published or ""):
@@ -386,13 +438,22 @@ class HankyungSpider(scrapy.Spider):
         return self.max_articles is not None and self.exported >= self.max_articles
 
     def on_error(self, failure: Failure) -> None:
-        # HttpError is an IgnoreRequest too, but a 404/500 is an error worth counting;
-        # robots.txt refusals and blocks are counted where they are decided.
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self.logger.info("Not fetched %s: %s", failure.request.url, failure.getErrorMessage())
+        """A request that finally failed (after retries): counted by reason; an article is
+        remembered and fetched again by later runs. Refusals by policy (robots.txt) are not errors."""
+        request = failure.request
+        reason = failure_reason(failure)
+        if reason is None:
+            self.logger.info("Not fetched %s: %s", request.url, failure.getErrorMessage())
             return
-        self.crawler.stats.inc_value(f"hkcrawl/errors/{failure.type.__name__}")
-        self.logger.error("Failed %s: %s", failure.request.url, failure.getErrorMessage())
+        asked = _asked_url(request)
+        article_id = request.meta.get("hkcrawl_article_id")
+        if article_id or request.callback == self.parse_article:
+            article_id = article_id or urls.article_id_from_url(asked)
+            self._article_failed(article_id, asked, reason, failure.getErrorMessage())
+            return
+        self.crawler.stats.inc_value(f"hkcrawl/errors/{reason}")
+        self.logger.error("Failed %s: %s: %s", asked, reason, failure.getErrorMessage())
+        self.run.url_done(asked, ok=False)
 
 
 _LIST_PARSERS = {
@@ -402,6 +463,12 @@ _LIST_PARSERS = {
     "latest-sitemap": parse_sitemap,
     "feed": parse_rss,
 }
+
+
+def _asked_url(request: scrapy.Request) -> str:
+    """The URL the spider asked for, before any redirect: one URL however it ends."""
+    redirects = request.meta.get("redirect_urls")
+    return redirects[0] if redirects else request.url
 
 
 def _split(value: str | None) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -111,6 +112,12 @@ class CrawlRun:
     log: str
     items: list[dict]
     raw: bytes
+
+    @staticmethod
+    def state_failures(cwd: Path) -> dict[str, str]:
+        """Article id -> reason of the failures the run's state remembers (to fetch again)."""
+        with sqlite3.connect(cwd / "state" / "hankyung.sqlite3") as db:
+            return dict(db.execute("SELECT article_id, reason FROM failures WHERE gave_up IS NULL"))
 
     def stat(self, name: str) -> int:
         """A counter from the 'Dumping Scrapy stats' block of the log (0 if absent)."""

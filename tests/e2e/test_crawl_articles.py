@@ -73,11 +73,21 @@ def test_bad_urls_and_pages_are_counted_never_emitted(fixture_site: str, tmp_pat
     assert run.stat("hkcrawl/rejected_urls/bad_scheme") == 2
     assert run.stat("hkcrawl/rejected_urls/off_site") == 1
     assert run.stat("hkcrawl/rejected_urls/not_article_url") == 1
-    assert run.stat("hkcrawl/errors/HttpError") == 1
+    assert run.stat("hkcrawl/errors/http_404") == 1
     assert run.stat("hkcrawl/pages/empty_page") == 1
     assert run.stat("hkcrawl/pages/not_article") == 2
     assert "not_article: " + fixture_site + "/article/2022061700004" in run.log
     assert "Traceback" not in run.log
+    # Article URLs that gave no article were not saved: the run says so, and remembers them.
+    assert run.returncode == 1
+    assert "Crawl FAILED: 4 of 5 URLs failed" in run.log
+    failed = run.state_failures(tmp_path)
+    assert failed == {
+        "2022061700001": "http_404",
+        "2022061700002": "empty_page",
+        "2022061700003": "not_article",
+        "2022061700004": "not_article",
+    }
 
 
 def test_default_output_is_a_dated_jsonl_file_under_data(fixture_site: str, tmp_path: Path) -> None:
@@ -95,7 +105,8 @@ def test_error_rate_over_the_threshold_fails_the_crawl(fixture_site: str, tmp_pa
     urls = ",".join([f"{fixture_site}/article/{SEED_ID}", *missing])
     run = run_crawl(["-a", "related_depth=0", "-a", f"urls={urls}"], fixture_site, tmp_path, None)
     assert run.returncode == 1
-    assert "Crawl FAILED: 25 of 27 requests failed" in run.log
+    # Distinct URLs, not requests: robots.txt and retries do not dilute the rate.
+    assert "Crawl FAILED: 25 of 26 URLs failed" in run.log
     [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
     assert '"status": "failed"' in report.read_text()
 

@@ -14,8 +14,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from hkcrawl import lock
 from hkcrawl.demo import crawl_environment, local_crawl_command
+from hkcrawl.lock import DirectoryLock
 from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import run_crawl
 
@@ -191,15 +191,17 @@ def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path)
 
 def test_cron_locks_the_state_directory_it_is_given(replica: ReplicaServer, tmp_path: Path) -> None:
     home = tmp_path / "hkcrawl-home"
-    lock.acquire(home / "shared-state" / "hankyung.lock")  # another run using that state
+    other_run = DirectoryLock(home / "shared-state")  # another run using that state
+    other_run.acquire()
     try:
         busy = _cron(home, tmp_path, replica.base_url, "-s", "HKCRAWL_STATE_DIR=shared-state")
         _, err = busy.communicate(timeout=60)
     finally:
-        lock.release(home / "shared-state" / "hankyung.lock")
+        other_run.release()
     assert busy.returncode == 75, err
-    assert str(home / "shared-state" / "hankyung.lock") in err
+    assert f"lock {home / 'shared-state'}" in err and "not starting" in err
     assert not (home / "state").exists()
+    assert not list((home / "data" / "hankyung").glob("*")), "a busy run leaves no file or report"
 
 
 def test_zero_new_articles_for_too_long_fails(replica: ReplicaServer, tmp_path: Path) -> None:
