@@ -292,7 +292,7 @@ class FaultInjector:
         for rule in self.plan.rules:
             if not rule.matches(target, kind) or not self._selected(rule, target):
                 continue
-            if rule.mode == "always":
+            if rule.mode == "always" or (rule.mode == "rate" and rule.amount >= 1):
                 return rule.fault in BREAKING
             if rule.mode == "rate" and rule.amount > 0 and rule.fault not in BREAKING:
                 return False  # sometimes this harmless fault fires first, and the page gets through

@@ -287,6 +287,7 @@ def test_servable_articles_follow_the_rules_in_order(fresh_replica: ReplicaServe
     assert fresh_replica.article_availability().servable == ids
     for spec, unservable in [
         ("500:articles:rate=0.5", 0),  # a retry gets through
+        ("500:articles:rate=1", len(ids)),  # but not this one
         ("stall:articles,429:articles", 0),  # slow or rate-limited, still served
         ("truncate-nolength:articles", len(ids)),
         ("huge:articles:count=1,reset:/article/", len(ids)),
