@@ -7,7 +7,11 @@ site's documented markup. Point the spider at it with
 """
 
 from hkcrawl.replica.challenge import ChallengePolicy
+from hkcrawl.replica.faults import FaultPlan
 from hkcrawl.replica.model import KST, SiteArticle, SiteModel
-from hkcrawl.replica.server import ReplicaServer, RequestLog, RequestRecord
+from hkcrawl.replica.server import ArticleAvailability, ReplicaServer, RequestLog, RequestRecord
 
-__all__ = ["KST", "ChallengePolicy", "ReplicaServer", "RequestLog", "RequestRecord", "SiteArticle", "SiteModel"]
+__all__ = [
+    "KST", "ArticleAvailability", "ChallengePolicy", "FaultPlan", "ReplicaServer", "RequestLog", "RequestRecord",
+    "SiteArticle", "SiteModel",
+]  # fmt: skip

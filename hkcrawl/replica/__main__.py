@@ -12,6 +12,7 @@ import sys
 from datetime import datetime
 
 from hkcrawl.replica.challenge import ChallengePolicy
+from hkcrawl.replica.faults import FaultPlan
 from hkcrawl.replica.model import DEFAULT_END, SiteModel, as_kst, iso_time
 from hkcrawl.replica.server import ReplicaServer
 
@@ -30,6 +31,13 @@ def _policy(text: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
     return text
+
+
+def _faults(text: str) -> FaultPlan:
+    try:
+        return FaultPlan.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -52,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Cloudflare challenges: none, all, after:N, rate:0.2, path:/feed, or several joined by commas",
     )
     parser.add_argument("--challenge-status", type=int, choices=(403, 503), default=403)
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        default=FaultPlan(),
+        help="injected faults, e.g. 500:articles:rate=0.1,503:lists:count=3 (grammar: hkcrawl/replica/README.md)",
+    )
     parser.add_argument("--base-url", default=None, help="URL written into pages (default: http://HOST:PORT)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
@@ -71,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             challenge_status=args.challenge_status,
             base_url=args.base_url,
             verbose=args.verbose,
+            faults=args.faults,
         )
     except OSError as error:
         print(f"cannot listen on {args.host}:{args.port}: {error}; try another --port", file=sys.stderr)
@@ -78,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(model.kind_counts.items()))
     print(
         f"hkcrawl replica: {args.articles} articles ({kinds}), {model.days} days up to {iso_time(model.end)}, "
-        f"clock {iso_time(model.now)}, challenge {server.challenge}",
+        f"clock {iso_time(model.now)}, challenge {server.challenge}, faults {server.fault_plan}",
         file=sys.stderr,
     )
     print(server.base_url, flush=True)

@@ -1,24 +1,30 @@
-"""The replica over HTTP: a threaded stdlib server, a request log, the challenge switch.
+"""The replica over HTTP: a threaded stdlib server, a request log, the challenge and fault switches.
 
 Use it as a context manager in tests (``with ReplicaServer(SiteModel(articles=300))
 as replica: replica.base_url``; it runs in a thread on a free port) or from the
 command line (``python -m hkcrawl.replica``). Every response says ``server:
 cloudflare``, as the real site's do, so a challenge is told apart by its status,
-``cf-mitigated`` header and body, not by the server header.
+``cf-mitigated`` header and body, not by the server header. Faults (errors, resets,
+stalls, short bodies, lying headers, hostile redirects: :mod:`hkcrawl.replica.faults`)
+are off by default and then cost nothing per request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.server
+import socket
+import struct
+import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from hkcrawl.replica.challenge import CHALLENGE_HEADERS, ChallengePolicy, Challenger, challenge_page
+from hkcrawl.replica.faults import Decision, FaultInjector, FaultPlan
 from hkcrawl.replica.model import SiteModel
 from hkcrawl.replica.site import HTML, Response, Site
 
@@ -31,6 +37,17 @@ class RequestRecord:
     status: int
     kind: str  # the route ("article", "section", "sitemap" …) or "challenge"
     user_agent: str
+    fault: str | None = None  # the injected fault ("500", "reset", "429-early" …), None for a plain answer
+    # Only for a path waiting out a 429: True if this request came before Retry-After was up.
+    early: bool | None = None
+
+
+@dataclass(frozen=True)
+class ArticleAvailability:
+    """Visible articles split by whether the fault plan lets their ``/article/<id>`` page through at all."""
+
+    servable: tuple[str, ...]  # newest first
+    unservable: tuple[str, ...] = field(default=())  # an ``always`` breaking fault answers every request
 
 
 class RequestLog:
@@ -99,23 +116,77 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             response = replica.challenge_response(ray)
         else:
             response = replica.site.get(self.path)
+        faults = replica.faults  # read once: set_faults() may swap it meanwhile
+        if faults is not None:  # the only cost of the fault mode while it is off
+            decision = faults.decide(self.path, response, lambda: replica.challenge_response(ray))
+            if decision is not None:
+                self._answer_fault(decision, ray, send_body)
+                return
         # Logged before answering, so a client that has its answer always finds it logged.
         replica.log.add(
             RequestRecord(
                 time.time(), self.command, self.path, response.status, response.kind, self.headers.get("User-Agent", "")
             )
         )
+        self._send_head(response, ray)
+        if send_body:
+            self.wfile.write(response.body)
+
+    def _send_head(self, response: Response, ray: str, length: bool = True) -> None:
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        if length:
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
             self.send_header(name, value)
         if self.request_version == "HTTP/1.0" and not self.close_connection:
             self.send_header("Connection", "keep-alive")  # HTTP/1.0 keep-alive must be echoed
         self.send_header("cf-ray", ray)
         self.end_headers()
-        if send_body:
-            self.wfile.write(response.body)
+
+    def _answer_fault(self, decision: Decision, ray: str, send_body: bool) -> None:
+        """Answer as the fault says: another response, or a broken transport of the real one."""
+        replica, response, transport = self.server.replica, decision.response, decision.transport
+        replica.log.add(
+            RequestRecord(
+                time.time(),
+                self.command,
+                self.path,
+                0 if transport == "reset" else response.status,  # 0: no status line was sent
+                response.kind,
+                self.headers.get("User-Agent", ""),
+                decision.fault,
+                decision.early,
+            )
+        )
+        if transport == "reset":
+            self._reset()
+            return
+        if transport == "truncate-nolength":  # HTTP/1.0 style: the body ends where the connection does
+            response = replace(response, headers=(*response.headers, ("Connection", "close")))
+        self._send_head(response, ray, length=transport != "truncate-nolength")
+        body = response.body if send_body else b""
+        if transport == "send":
+            self.wfile.write(body)
+        elif transport == "stall":
+            # Woken by stop(), so a stalled client never holds up the server's shutdown.
+            if replica.stopping.wait(decision.stall):
+                self.close_connection = True
+            else:
+                self.wfile.write(body)
+        else:  # truncate, truncate-nolength, reset-body: half the body, then the end of the connection
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            if transport == "reset-body":
+                self._reset()
+
+    def _reset(self) -> None:
+        """Close with a TCP RST (SO_LINGER 0) instead of a FIN: the client sees "connection reset"."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()  # the socket's fd is closed only once its file objects are
+        self.connection.close()
+        self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.replica.verbose:
@@ -129,13 +200,20 @@ class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 128
     replica: ReplicaServer
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet about clients that hang up (they do, under faults); a traceback for anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class ReplicaServer:
     """Serve a :class:`SiteModel` on ``host:port`` (port 0: any free one).
 
     ``challenge`` is a policy string (``"none"``, ``"all"``, ``"after:3"``, ``"rate:0.2"``,
     ``"path:/feed"``) or a :class:`ChallengePolicy`; change it while running with
-    :meth:`set_challenge`. ``base_url`` overrides the URL written into pages (for a
+    :meth:`set_challenge`. ``faults`` is a fault spec (``"500:articles:rate=0.1,503:lists:count=3"``,
+    see :mod:`hkcrawl.replica.faults`) or a :class:`FaultPlan`, seeded by the model's seed;
+    change it while running with :meth:`set_faults`. ``base_url`` overrides the URL written into pages (for a
     replica behind a proxy); by default it is ``http://host:port``.
     """
 
@@ -148,6 +226,7 @@ class ReplicaServer:
         challenge_status: int = 403,
         base_url: str | None = None,
         verbose: bool = False,
+        faults: str | FaultPlan | None = "none",
     ) -> None:
         self.model = model if model is not None else SiteModel()
         self.challenger = Challenger(ChallengePolicy.parse(challenge, challenge_status), seed=self.model.seed)
@@ -158,6 +237,11 @@ class ReplicaServer:
         bound_host, bound_port = self._httpd.server_address[:2]
         self.base_url = (base_url or f"http://{bound_host}:{bound_port}").rstrip("/")
         self.site = Site(self.model, self.base_url)
+        #: None while no fault is planned, so the handler skips the fault mode with one test.
+        self.faults: FaultInjector | None = None
+        #: Set by stop(): wakes stalled answers.
+        self.stopping = threading.Event()
+        self.set_faults(faults)
         self._thread: threading.Thread | None = None
         self._rays = 0
         self._ray_lock = threading.Lock()
@@ -182,6 +266,31 @@ class ReplicaServer:
         body = challenge_page(ray.split("-")[0], host).encode()
         return Response(self.challenger.policy.status, HTML, body, "challenge", CHALLENGE_HEADERS)
 
+    # -- faults --------------------------------------------------------------------------
+    def set_faults(self, spec: str | FaultPlan | None) -> FaultPlan:
+        """Replace the fault plan; counts, bursts and 429 waits start again from zero."""
+        plan = FaultPlan.parse(spec)
+        self.faults = FaultInjector(plan, self.model.seed, self.site) if plan.rules else None
+        return plan
+
+    @property
+    def fault_plan(self) -> FaultPlan:
+        return self.faults.plan if self.faults is not None else FaultPlan()
+
+    def article_availability(self) -> ArticleAvailability:
+        """The visible articles (at the model's clock) whose page a patient client could get, and the rest.
+
+        Compare a finished crawl against ``servable``: every one of them should be in the
+        output, none of ``unservable``. Only the fault plan counts, not the challenge policy.
+        """
+        ids = self.model.ids()
+        if self.faults is None:
+            return ArticleAvailability(tuple(ids))
+        broken = {aid for aid in ids if self.faults.breaks_for_good(f"/article/{aid}", "article")}
+        return ArticleAvailability(
+            tuple(aid for aid in ids if aid not in broken), tuple(aid for aid in ids if aid in broken)
+        )
+
     def next_ray(self) -> str:
         """A Cloudflare ray id (16 hex digits + the Seoul edge), deterministic per request."""
         with self._ray_lock:
@@ -203,6 +312,7 @@ class ReplicaServer:
         self._httpd.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(5)

@@ -74,11 +74,11 @@ class Site:
         if match := _ARTICLE.match(path):
             article_id = match.group("id")
             if not model.visible(article_id):
-                return self._not_found()
+                return self.not_found()
             return _html(article_page.render(model, article_id, base), "article")
         if path == "/news/app/newsview.php":
             aid = query.get("aid", [""])[0]
-            return self._redirect(f"/article/{aid}") if is_article_id(aid) else self._not_found()
+            return self._redirect(f"/article/{aid}") if is_article_id(aid) else self.not_found()
         if match := _OLD_ARTICLE.match(path):
             return self._redirect(f"/article/{match.group('id')}")
 
@@ -101,13 +101,13 @@ class Site:
             return _html(feeds.feed_index(base), "feed")
         if path.startswith("/feed/"):
             body = feeds.rss(model, base, path[6:])
-            return Response(200, RSS, body.encode(), "feed") if body else self._not_found()
+            return Response(200, RSS, body.encode(), "feed") if body else self.not_found()
         segments = path.strip("/").split("/")
         if segments[0] in SECTIONS and len(segments) <= 2:
             sub = segments[1] if len(segments) == 2 else None
             if sub is None or sub in SUBSECTIONS.get(segments[0], {}):
                 return _html(list_pages.section(model, base, segments[0], sub, page), "section")
-        return self._not_found()
+        return self.not_found()
 
     def _sitemap(self, path: str) -> Response:
         if path == "/sitemap/latest-article.xml":
@@ -118,14 +118,15 @@ class Site:
             body = feeds.daily_sitemap(self.model, self.base, match.group(1))
             if body:
                 return Response(200, XML, body.encode(), "sitemap")
-        return self._not_found()
+        return self.not_found()
 
     def _redirect(self, path: str) -> Response:
         location = self.base + path
         body = f'<html><body>Moved: <a href="{location}">{location}</a></body></html>'.encode()
         return Response(301, HTML, body, "redirect", (("Location", location),))
 
-    def _not_found(self) -> Response:
+    def not_found(self) -> Response:
+        """The site's 404 page (also what a fault answers for an article gone between list and fetch)."""
         return Response(404, HTML, list_pages.not_found(self.base).encode(), "not_found")
 
 
