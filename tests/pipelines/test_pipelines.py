@@ -13,7 +13,6 @@ from hkcrawl.pipelines.dedupe import DuplicateArticlePipeline
 from hkcrawl.pipelines.validate import ValidatePipeline
 from hkcrawl.urls import canonicalize
 
-
 URL = "https://www.hankyung.com/article/2022061771721"
 
 
