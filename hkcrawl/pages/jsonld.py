@@ -7,6 +7,7 @@ every field it gives has a DOM fallback in the layout parsers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,8 @@ from lxml import etree
 # Plain strings, as parsel's ``.getall()`` gave.
 _TEXTS = etree.XPath("text()", smart_strings=False)
 _LD_JSON = "application/ld+json"
+# json.loads pairs surrogates that form a character; only lone ones are left in its strings.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"})
 
 
@@ -81,7 +84,7 @@ def text(value: Any) -> str | None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            value = _SURROGATE.sub("\ufffd", value)
     return value
 
 
