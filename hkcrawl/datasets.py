@@ -151,7 +151,7 @@ def _is_date_time(value: object) -> bool:
     return not isinstance(value, str) or bool(datetime.fromisoformat(value))
 
 
-@FORMAT_CHECKER.checks("uri")
+@FORMAT_CHECKER.checks("uri", raises=ValueError)  # urlsplit raises on "http://[": not a URI
 def _is_uri(value: object) -> bool:
     if not isinstance(value, str):
         return True

@@ -6,10 +6,11 @@ pipelines' order, so a page extracts the same here as in a crawl.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from hkcrawl.cleaning import clean_article
+from hkcrawl.datasets import record_errors
 from hkcrawl.items import Article
 from hkcrawl.pages.article import parse_article
 
@@ -19,6 +20,16 @@ REQUIRED_FIELDS = ("articleId", "canonicalUrl", "headline", "articleBody", "date
 
 def missing_fields(article: Article) -> list[str]:
     return [name for name in REQUIRED_FIELDS if not getattr(article, name)]
+
+
+def schema_errors(article: Article) -> list[tuple[str, str]]:
+    """``(JSON path, message)`` for each way the record breaks the export schema: the
+    check ``hkcrawl validate`` runs, so the crawl never writes what validate refuses.
+
+    About 0.3 ms per record (jsonschema); meant for records that have every
+    required field (otherwise :func:`missing_fields` says it better).
+    """
+    return record_errors(asdict(article))
 
 
 def utc_now() -> str:
@@ -31,10 +42,12 @@ class RecordResult:
     problems: list[str] = field(default_factory=list)
     removed: Counter[str] = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)
+    #: Where the finished record breaks the schema (see :func:`schema_errors`).
+    schema: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
-        return self.article is not None and not self.missing
+        return self.article is not None and not self.missing and not self.schema
 
 
 def build_record(body: bytes | str, url: str, content_type: str | None = None) -> RecordResult:
@@ -43,4 +56,6 @@ def build_record(body: bytes | str, url: str, content_type: str | None = None) -
         return RecordResult(None, parsed.problems)
     parsed.article.dateDownloaded = utc_now()
     cleaned = clean_article(parsed.article)
-    return RecordResult(cleaned.article, parsed.problems, cleaned.removed, missing_fields(cleaned.article))
+    missing = missing_fields(cleaned.article)
+    schema = [] if missing else schema_errors(cleaned.article)
+    return RecordResult(cleaned.article, parsed.problems, cleaned.removed, missing, schema)

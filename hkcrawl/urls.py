@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 CANONICAL_ARTICLE_URL = "https://www.hankyung.com/article/{id}"
 
@@ -65,3 +65,21 @@ def canonicalize(url: str) -> str | None:
     """``https://www.hankyung.com/article/<id>`` for any article URL form, else None."""
     article_id = article_id_from_url(url)
     return canonical_article_url(article_id) if article_id else None
+
+
+def absolute_http_url(href: str, base: str) -> str | None:
+    """``href`` resolved against ``base`` if that gives an http(s) URL with a host, else None.
+
+    Pages link anything (``javascript:``, ``data:``, ``file:``, ``http://[`` which
+    urljoin rejects with ValueError); a record exports only URLs a client can fetch.
+    """
+    try:
+        absolute = urljoin(base, href.strip())
+        parts = urlsplit(absolute)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in host):
+        return None
+    # urlsplit lowercases the scheme, urljoin keeps it as written ("HTTP://…").
+    return parts.scheme + absolute[len(parts.scheme) :]

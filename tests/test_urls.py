@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hkcrawl.urls import article_id_from_url, canonicalize, is_article_id, section_slug_from_url
+from hkcrawl.urls import absolute_http_url, article_id_from_url, canonicalize, is_article_id, section_slug_from_url
 
 SAME_ARTICLE = [
     "http://www.hankyung.com/news/app/newsview.php?aid=201803204751e",
@@ -49,3 +49,21 @@ def test_id_format() -> None:
 def test_section_slug_only_for_2019_urls() -> None:
     assert section_slug_from_url("https://www.hankyung.com/it/article/2021032482141") == "it"
     assert section_slug_from_url("https://www.hankyung.com/article/2021032482141") is None
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("/photo/a.jpg", "https://www.hankyung.com/photo/a.jpg"),
+        ("//img.hankyung.com/a.jpg", "https://img.hankyung.com/a.jpg"),
+        ("HTTP://IMG.hankyung.com/a.jpg", "http://IMG.hankyung.com/a.jpg"),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("file:///etc/passwd", None),
+        ("http://[::1", None),
+        ("http://", None),
+        ("http://bad host/", None),
+    ],
+)
+def test_absolute_http_url_keeps_only_fetchable_urls(href: str, expected: str | None) -> None:
+    assert absolute_http_url(href, "https://www.hankyung.com/article/2022061771721") == expected

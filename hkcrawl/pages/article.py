@@ -13,10 +13,10 @@ belong to :mod:`hkcrawl.cleaning`, applied by the clean pipeline.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
-from urllib.parse import urljoin, urlsplit
+from functools import cached_property, partial
+from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
@@ -26,7 +26,7 @@ from hkcrawl.bylines import strip_role
 from hkcrawl.items import Article, Author, Image
 from hkcrawl.pages import jsonld
 from hkcrawl.pages.encoding import decode_html
-from hkcrawl.pages.text import kst_from_iso, kst_from_text, normalize_space, text_lines
+from hkcrawl.pages.text import BadDate, kst_from_iso, kst_from_text, normalize_space, text_lines
 from hkcrawl.sections import section_name
 
 #: Pages above this size are still parsed, but counted: a real article is ~86 kB (§3.1).
@@ -118,8 +118,10 @@ def _parser_input(text: str, utf8_body: bytes | None) -> bytes:
     return stripped.replace("\x00", "").encode("utf-8")
 
 
-def parse_html(text: str, utf8_body: bytes | None = None) -> etree._Element:
-    """The page's lxml tree, built as ``parsel.Selector(text=text, type="html")`` builds it.
+def parse_html(text: str, utf8_body: bytes | None = None) -> tuple[etree._Element, bool]:
+    """The page's lxml tree, built as ``parsel.Selector(text=text, type="html")`` builds it,
+    and whether libxml2 stopped early because elements nest deeper than it allows
+    (2,048 levels): the tree then lacks everything after that point.
 
     A plain ``etree.HTMLParser`` rather than ``lxml.html``'s: the tree is the same,
     but lxml.html looks up a Python element class for every element proxy, which
@@ -129,7 +131,8 @@ def parse_html(text: str, utf8_body: bytes | None = None) -> etree._Element:
     body = _parser_input(text, utf8_body) or b"<html/>"
     parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
     root = etree.fromstring(body, parser=parser)
-    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
+    too_deep = any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log)
+    return (root if root is not None else etree.fromstring(b"<html/>", parser=parser)), too_deep
 
 
 @dataclass
@@ -190,6 +193,15 @@ class ArticleLayout:
         self.url = url
         self.head: list[etree._Element] = _HEAD(root)
         self.base_url = url if url.startswith(("http://", "https://")) else _base_url(self.canonical_link)
+        #: Links this page gave that resolve to no http(s) URL (``javascript:``, ``file:`` …):
+        #: left out of the record; the caller counts them (``bad_url``).
+        self.rejected_urls = 0
+
+    def resolve(self, href: str) -> str | None:
+        """``href`` as an absolute http(s) URL against the page, or None (and counted)."""
+        if (absolute := urls.absolute_http_url(href, self.base_url)) is None:
+            self.rejected_urls += 1
+        return absolute
 
     @cached_property
     def canonical_link(self) -> str:
@@ -259,29 +271,31 @@ class ArticleLayout:
             return []
         for figure in _FIGURES(self.body_element):
             src = _first(_FIGURE_SRC, (figure,))
-            if not src or src.startswith("data:"):
+            if not src or not src.strip() or not (url := self.resolve(src)):
                 continue
             caption = _joined_text(_FIGCAPTION_TEXT, figure) or None
-            image = Image(url=urljoin(self.base_url, src.strip()), caption=caption)
+            image = Image(url=url, caption=caption)
             if image not in images:
                 images.append(image)
         return images
 
     def og_image(self) -> str | None:
         src = _first(_OG_IMAGE, self.head)
-        return urljoin(self.base_url, src.strip()) if src and src.strip() else None
+        return self.resolve(src) if src and src.strip() else None
 
     def tags(self) -> list[str]:
         box = self.index.first("article-tag", "div")
         texts = _LINK_TEXT(box) if box is not None else []
-        return [normalize_space(t).lstrip("#") for t in texts if t.strip()]
+        tags = (normalize_space(t).lstrip("#").strip() for t in texts)
+        return [tag for tag in tags if tag]
 
     def related_articles(self, own_id: str | None) -> list[str]:
         page_host = urlsplit(self.base_url).hostname
         related: list[str] = []
         hrefs = [href for box in self.index.all("related-news", "div") for href in _LINK_HREFS(box)]
         for href in hrefs:
-            absolute = urljoin(self.base_url, href.strip())
+            if not (absolute := self.resolve(href)):
+                continue
             host = urlsplit(absolute).hostname
             if host not in urls.ARTICLE_HOSTS and host != page_host:
                 continue
@@ -403,11 +417,28 @@ def _article_id(page: ArticleLayout, data: dict) -> str | None:
     for candidate in candidates:
         if isinstance(candidate, dict):
             candidate = candidate.get("@id")
-        if isinstance(candidate, str) and (
-            article_id := urls.article_id_from_url(urljoin(page.base_url, candidate.strip()))
-        ):
+        absolute = urls.absolute_http_url(candidate, page.base_url) if isinstance(candidate, str) else None
+        if absolute and (article_id := urls.article_id_from_url(absolute)):
             return article_id
     return None
+
+
+@dataclass
+class _Dates:
+    """Picks each date from its sources in order; a source whose date is there but
+    unusable (BadDate) is passed over and counted once per page as ``bad_date``."""
+
+    problems: list[str]
+
+    def first(self, *sources: Callable[[], str | None]) -> str | None:
+        for source in sources:
+            try:
+                if found := source():
+                    return found
+            except BadDate:
+                if "bad_date" not in self.problems:
+                    self.problems.append("bad_date")
+        return None
 
 
 def parse_article(body: bytes | str, url: str, content_type: str | None = None) -> ParseResult:
@@ -424,7 +455,9 @@ def parse_article(body: bytes | str, url: str, content_type: str | None = None) 
         text, utf8_body = body, None
     if not text.strip():
         return ParseResult(None, [*problems, "empty_page"])
-    root = parse_html(text, utf8_body)
+    root, too_deep = parse_html(text, utf8_body)
+    if too_deep:
+        problems.append("too_deep")
 
     try:
         data = jsonld.find_news_article(root)
@@ -445,35 +478,41 @@ def parse_article(body: bytes | str, url: str, content_type: str | None = None) 
     article_id = _article_id(page, data)
     if article_id is None:
         problems.append("no_article_id")
+    canonical_url = urls.canonical_article_url(article_id) if article_id else None
+    # The URL the page came from; a saved file has none (hkcrawl extract without --url):
+    # then the canonical URL stands in, as it is where the page lives.
+    page_url = urls.absolute_http_url(url, "") if url else None
+    if url and page_url is None:
+        problems.append("bad_url")
     body_lines = page.body_lines()
-    if not body_lines and isinstance(data.get("articleBody"), str):
-        body_lines = [line for line in map(normalize_space, data["articleBody"].split("\n")) if line]
+    if not body_lines and (ld_body := jsonld.text(data.get("articleBody"))):
+        body_lines = [line for line in map(normalize_space, ld_body.split("\n")) if line]
     if not body_lines:
         problems.append("no_body")
 
     images = page.images()
     if not images:
-        fallback = next(iter(jsonld.image_urls(data.get("image"))), None) or page.og_image()
-        if fallback:
-            images = [Image(url=urljoin(page.base_url, fallback))]
+        ld_images = (page.resolve(src) for src in jsonld.image_urls(data.get("image")))
+        if fallback := next((src for src in ld_images if src), None) or page.og_image():
+            images = [Image(url=fallback)]
 
-    section = data.get("articleSection")
-    section = next(iter(jsonld.as_list(section)), None)
-    headline = normalize_space(data["headline"]) if isinstance(data.get("headline"), str) else page.headline()
+    section = jsonld.text(next(iter(jsonld.as_list(data.get("articleSection"))), None))
+    headline = normalize_space(ld_headline) if (ld_headline := jsonld.text(data.get("headline"))) else page.headline()
     free = jsonld.is_free(data.get("isAccessibleForFree"))
     author_names = [strip_role(name) for name in jsonld.names(data.get("author"))] or page.author_names()
+    dates = _Dates(problems)
 
     article = Article(
         articleId=article_id,
-        url=url,
-        canonicalUrl=urls.canonical_article_url(article_id) if article_id else None,
+        url=page_url or canonical_url or "",
+        canonicalUrl=canonical_url,
         headline=headline,
         summary=page.summary(),
-        section=section.strip() if isinstance(section, str) and section.strip() else page.section(),
+        section=section or page.section(),
         subsection=page.subsection(),
-        authors=[Author(name=name) for name in dict.fromkeys(author_names)],
-        datePublished=kst_from_iso(data.get("datePublished")) or page.date_published(),
-        dateModified=kst_from_iso(data.get("dateModified")) or page.date_modified(),
+        authors=[Author(name=name) for name in dict.fromkeys(author_names) if name],
+        datePublished=dates.first(partial(kst_from_iso, data.get("datePublished")), page.date_published),
+        dateModified=dates.first(partial(kst_from_iso, data.get("dateModified")), page.date_modified),
         printPage=page.print_page(),
         articleBody="\n\n".join(body_lines) or None,
         images=images,
@@ -484,6 +523,8 @@ def parse_article(body: bytes | str, url: str, content_type: str | None = None) 
         ),
         layout=page.name + ("+jsonld" if data and page.name != "jsonld" else ""),
     )
+    if page.rejected_urls and "bad_url" not in problems:
+        problems.append("bad_url")
     if not article.headline:
         problems.append("no_headline")
     if not article.datePublished:

@@ -7,6 +7,8 @@ every field it gives has a DOM fallback in the layout parsers.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
@@ -14,6 +16,8 @@ from lxml import etree
 # Plain strings, as parsel's ``.getall()`` gave.
 _TEXTS = etree.XPath("text()", smart_strings=False)
 _LD_JSON = "application/ld+json"
+# json.loads pairs surrogates that form a character; only lone ones are left in its strings.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"})
 
 
@@ -21,21 +25,29 @@ class BadJsonLd(ValueError):
     """A ld+json block that is not JSON; the page is still parsed from the DOM."""
 
 
-def _candidates(node: Any) -> list[dict]:
-    if isinstance(node, list):
-        return [found for child in node for found in _candidates(child)]
-    if not isinstance(node, dict):
-        return []
-    found = [node]
-    if "@graph" in node:
-        found += _candidates(node["@graph"])
-    return found
+def _candidates(data: Any) -> Iterator[dict]:
+    """Every object in ``data`` that could be the article: top-level objects, list
+    members and ``@graph`` members, in document order.
+
+    A stack, not recursion: the page decides how deep lists nest (json.loads stops
+    near Python's recursion limit, but that still leaves ~1,000 levels). Only lists
+    and ``@graph`` are walked, as before; other nested objects are values, not nodes.
+    """
+    stack: list[Any] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            yield node
+            if "@graph" in node:
+                stack.append(node["@graph"])
 
 
 def _is_article(node: dict) -> bool:
+    """``@type`` may be a string, a list, or (on a broken page) anything else."""
     types = node.get("@type")
-    types = types if isinstance(types, list) else [types]
-    return any(t in _ARTICLE_TYPES for t in types)
+    return any(isinstance(t, str) and t in _ARTICLE_TYPES for t in as_list(types))
 
 
 def find_news_article(root: etree._Element) -> dict | None:
@@ -47,7 +59,9 @@ def find_news_article(root: etree._Element) -> dict | None:
     for raw in (text for script in scripts for text in _TEXTS(script)):
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: json's decoder recurses once per nesting level, so a
+            # block of 100,000 "[" exhausts the stack; it is as broken as bad syntax.
             broken = True
             continue
         for node in _candidates(data):
@@ -56,6 +70,22 @@ def find_news_article(root: etree._Element) -> dict | None:
     if broken:
         raise BadJsonLd("a ld+json block is not valid JSON")
     return None
+
+
+def text(value: Any) -> str | None:
+    """``value`` stripped if it is a non-blank string, else None (numbers, objects, lists).
+
+    JSON may spell lone UTF-16 surrogates (``"\\ud800"``); they cannot be written as
+    UTF-8, so they become U+FFFD here rather than failing the export.
+    """
+    if not isinstance(value, str) or not (value := value.strip()):
+        return None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 def as_list(value: Any) -> list:
@@ -68,25 +98,25 @@ def names(value: Any) -> list[str]:
     """Author names from a Person, a list of Persons, or bare strings."""
     result = []
     for entry in as_list(value):
-        name = entry.get("name") if isinstance(entry, dict) else entry
-        if isinstance(name, str) and name.strip():
-            result.append(name.strip())
+        if name := text(entry.get("name") if isinstance(entry, dict) else entry):
+            result.append(name)
     return result
 
 
 def image_urls(value: Any) -> list[str]:
     result = []
     for entry in as_list(value):
-        url = entry.get("url") or entry.get("contentUrl") if isinstance(entry, dict) else entry
-        if isinstance(url, str) and url.strip():
-            result.append(url.strip())
+        # An ImageObject's url, or a bare string; deeper nesting is not an image URL.
+        url = (text(entry.get("url")) or text(entry.get("contentUrl"))) if isinstance(entry, dict) else text(entry)
+        if url:
+            result.append(url)
     return result
 
 
 def keywords(value: Any) -> list[str]:
     words = []
     for entry in as_list(value):
-        if isinstance(entry, str):
+        if entry := text(entry):
             words += [word.strip() for word in entry.split(",")]
     return [word for word in words if word]
 

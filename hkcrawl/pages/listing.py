@@ -16,7 +16,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from hkcrawl import urls
-from hkcrawl.pages.text import kst_from_iso, kst_from_text, normalize_space
+from hkcrawl.pages.text import kst_or_none, normalize_space
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _news_item(item: etree._Element, base_url: str, listing: Listing) -> None:
     _link(
         anchors[0].get("href") if anchors else None,
         base_url,
-        kst_from_text(_first(_ITEM_DATE, item)),
+        kst_or_none(_first(_ITEM_DATE, item)),
         " ".join(text for anchor in anchors for text in _TEXTS(anchor)),
         listing,
     )
@@ -151,10 +151,10 @@ def parse_sitemap(xml: str | bytes, url: str) -> Listing:
         _link(
             _first(_LOC, entry),
             url,
-            kst_from_iso(_first(_NEWS_PUBLISHED, entry) or lastmod),
+            kst_or_none(_first(_NEWS_PUBLISHED, entry) or lastmod),
             _first(_NEWS_TITLE, entry),
             listing,
-            modified=kst_from_iso(lastmod),
+            modified=kst_or_none(lastmod),
         )
     return listing
 
@@ -181,4 +181,4 @@ def rfc822_to_kst(text: str | None) -> str | None:
         moment = parsedate_to_datetime((text or "").strip())
     except (TypeError, ValueError):
         return None
-    return kst_from_iso(moment.isoformat())
+    return kst_or_none(moment.isoformat())

@@ -73,8 +73,17 @@ def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: 
     skip_class_set = frozenset(skip_classes)
     pieces: list[str] = []
     append = pieces.append
-
-    def walk(node: etree._Element) -> None:
+    # An explicit stack, not recursion: the page decides how deep the tree is (libxml2
+    # nests up to ~2,000 levels, twice Python's recursion limit). It holds elements
+    # still to visit and strings (closing breaks, tails) to emit once the elements
+    # above them on the stack are done; children go on in reverse so the first pops first.
+    stack: list[etree._Element | str] = [element]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        if isinstance(node, str):
+            append(node)
+            continue
         tag = node.tag
         if not isinstance(tag, str):  # comments, processing instructions
             tag = ""
@@ -82,6 +91,8 @@ def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: 
         else:
             classes = node.get("class") if skip_class_set else None
             skipped = tag in skip_tags or bool(classes and skip_class_set.intersection(classes.split()))
+        if node.tail and node is not element:
+            push(node.tail.replace("\n", " "))
         if not skipped:
             if tag == "br":
                 append(_BREAK)
@@ -89,18 +100,12 @@ def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: 
                 block = tag in _BLOCK_TAGS
                 if block:
                     append(_BREAK)
+                    push(_BREAK)
                 if node.text:
                     append(node.text.replace("\n", " "))
-                for child in node:
-                    walk(child)
-                if block:
-                    append(_BREAK)
+                extend(reversed(node))
         elif tag in _BLOCK_TAGS:
             append(_BREAK)  # a hidden block still separates the text around it
-        if node.tail and node is not element:
-            append(node.tail.replace("\n", " "))
-
-    walk(element)
     return [line for line in normalized_lines("".join(pieces), _BREAK) if line]
 
 
@@ -123,8 +128,36 @@ _DOTTED_DATE = re.compile(
 )
 
 
+class BadDate(ValueError):
+    """A date is there but unusable: not a date, impossible, or outside :func:`checked_kst`'s range."""
+
+
+#: hankyung.com went online in the 1990s; nothing it shows as 입력 is older than this.
+EARLIEST = datetime(1990, 1, 1, tzinfo=KST)
+#: Clocks and time zones can put a fresh article a little ahead of ours; more is a broken page.
+FUTURE_SLACK = timedelta(days=2)
+
+
+def checked_kst(moment: datetime) -> str:
+    """``moment`` as ISO 8601 in KST to the second; BadDate outside 1990 … now + 2 days.
+
+    Pages can carry any year (``0001-01-01T00:00:00+14:00`` overflows on conversion);
+    such a date must become a counted problem, never an exception or a bogus record.
+    """
+    try:
+        kst = moment.astimezone(KST)
+        if not EARLIEST <= kst <= datetime.now(KST) + FUTURE_SLACK:
+            raise BadDate(f"{moment.isoformat()} is outside 1990 … now + 2 days")
+    except OverflowError as error:
+        raise BadDate(f"{moment!r} cannot be expressed in KST") from error
+    return kst.isoformat(timespec="seconds")
+
+
 def kst_from_text(text: str | None) -> str | None:
-    """``2022.06.17 17:48`` (the site's display format, KST) -> ISO 8601 +09:00."""
+    """``2022.06.17 17:48`` (the site's display format, KST) -> ISO 8601 +09:00.
+
+    None when the text holds no date; BadDate when it holds an impossible or out-of-range one.
+    """
     if not text:
         return None
     match = _DOTTED_DATE.search(text)
@@ -140,19 +173,35 @@ def kst_from_text(text: str | None) -> str | None:
             int(match["S"] or 0),
             tzinfo=KST,
         )
-    except ValueError:
-        return None
-    return moment.isoformat(timespec="seconds")
+    except ValueError as error:
+        raise BadDate(f"{match[0]!r}: {error}") from error
+    return checked_kst(moment)
 
 
-def kst_from_iso(text: str | None) -> str | None:
-    """An ISO 8601 timestamp from JSON-LD, re-expressed in KST; naive ones are KST."""
-    if not text or not isinstance(text, str):
+def kst_from_iso(value: object) -> str | None:
+    """An ISO 8601 timestamp from JSON-LD, re-expressed in KST; naive ones are KST.
+
+    None when there is no value (absent, blank); BadDate for anything else that is not
+    a usable date (a number, an object, unparseable text, out of range).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if not isinstance(value, str):
+        raise BadDate(f"a {type(value).__name__}, not a date string")
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        return kst_from_text(text)
+        if found := kst_from_text(value):
+            return found
+        raise BadDate(f"{value[:40]!r} is not a date") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=KST)
-    return moment.astimezone(KST).isoformat(timespec="seconds")
+    return checked_kst(moment)
+
+
+def kst_or_none(value: object) -> str | None:
+    """:func:`kst_from_iso` for callers that only want a usable date or nothing (list pages)."""
+    try:
+        return kst_from_iso(value)
+    except BadDate:
+        return None

@@ -10,7 +10,6 @@ import http.server
 import json
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.replica import ReplicaServer, SiteModel
 from hkcrawl.urls import article_id_from_url
-from tests.conftest import ROOT, article_fixture_pages, expected_record
+from tests.conftest import ROOT, article_fixture_pages, expected_record, serving
 
 
 def _routes() -> dict[str, Path]:
@@ -88,15 +87,8 @@ EXTRA_PAGES = {
 @pytest.fixture
 def fixture_site() -> Iterator[str]:
     handler = type("Handler", (_Handler,), {"routes": _routes(), "extra": EXTRA_PAGES})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(handler) as base_url:
+        yield base_url
 
 
 @pytest.fixture

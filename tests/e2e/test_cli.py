@@ -45,8 +45,14 @@ def test_extract_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_extract_fetches_a_url(fixture_site: str) -> None:
-    proc = _extract(f"{fixture_site}/article/2022061771721")
+    proc = _extract(f"{fixture_site}/article/2022061771721", "--base-url", fixture_site)
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     assert record["url"] == f"{fixture_site}/article/2022061771721"
     assert record["printPage"] == "A11"
+
+
+def test_extract_fetches_only_article_hosts_and_the_base_url(fixture_site: str) -> None:
+    proc = _extract(f"{fixture_site}/article/2022061771721")
+    assert proc.returncode == 2
+    assert "127.0.0.1 is not a hankyung.com article host" in proc.stderr and "Traceback" not in proc.stderr

@@ -6,14 +6,17 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from hkcrawl.items import Article, Author
+from hkcrawl.cleaning import body_hash
+from hkcrawl.items import Article, Author, Image
 from hkcrawl.pipelines.clean import CleanPipeline
 from hkcrawl.pipelines.dedupe import DuplicateArticlePipeline
 from hkcrawl.pipelines.validate import ValidatePipeline
 from hkcrawl.urls import canonicalize
 
+URL = "https://www.hankyung.com/article/2022061771721"
 
-def _article(url: str = "https://www.hankyung.com/article/2022061771721", **fields: object) -> Article:
+
+def _article(url: str = URL, **fields: object) -> Article:
     values: dict = {
         "articleId": "2022061771721",
         "url": url,
@@ -21,8 +24,11 @@ def _article(url: str = "https://www.hankyung.com/article/2022061771721", **fiel
         "headline": "제목",
         "articleBody": "본문.",
         "datePublished": "2022-06-17T17:48:00+09:00",
+        "dateDownloaded": "2026-11-25T06:00:00Z",
+        "layout": "current",
     }
     values.update(fields)
+    values.setdefault("articleBodyHash", body_hash(values["articleBody"]))
     return Article(**values)
 
 
@@ -53,6 +59,26 @@ def test_validate_drops_a_record_missing_a_required_field(crawler, missing: str)
 def test_validate_passes_a_complete_record(crawler) -> None:
     item = _article()
     assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"images": [Image(url="javascript:alert(1)")]}, "$.images[0].url"),
+        ({"dateModified": "0001-01-01T00:00:00+14:00"}, "$.dateModified"),
+        ({"keywords": [""]}, "$.keywords[0]"),
+        ({"url": "file:///etc/passwd", "canonicalUrl": canonicalize(URL)}, "$.url"),
+    ],
+    ids=["javascript_image", "date_not_kst", "empty_keyword", "file_url"],
+)
+def test_validate_drops_a_record_the_schema_refuses(crawler, caplog, fields: dict, where: str) -> None:
+    """Whatever slipped past the parser, the crawl never writes a line ``hkcrawl validate`` rejects."""
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem, match="not valid against the record schema"):
+        pipeline.process_item(_article(**fields))
+    assert crawler.stats.get_value("hkcrawl/dropped/schema") == 1
+    assert crawler.stats.get_value("hkcrawl/dropped/invalid") == 1
+    assert f"schema: 2022061771721: {where}: " in caplog.text
 
 
 def test_dedupe_drops_the_same_article_from_any_url_form(crawler) -> None:
