@@ -163,7 +163,12 @@ def _extract(args: argparse.Namespace) -> int:
         return 1
     for where, message in result.schema:
         print(f"hkcrawl extract: the crawl would drop this record: {where}: {message}", file=sys.stderr)
-    return 1 if result.schema else 0
+    if result.truncated:
+        print(
+            "hkcrawl extract: the page is cut short (no closing </html>): the crawl would fetch it again",
+            file=sys.stderr,
+        )
+    return 1 if result.schema or result.truncated else 0
 
 
 def demo_command(args: argparse.Namespace) -> int:

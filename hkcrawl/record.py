@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from hkcrawl.cleaning import clean_article
 from hkcrawl.datasets import record_errors
 from hkcrawl.items import Article
+from hkcrawl.outcomes import looks_truncated
 from hkcrawl.pages.article import parse_article
 
 #: A record without any of these is dropped by the validation pipeline.
@@ -46,12 +47,18 @@ class RecordResult:
     schema: list[tuple[str, str]] = field(default_factory=list)
 
     @property
+    def truncated(self) -> bool:
+        return "truncated" in self.problems
+
+    @property
     def valid(self) -> bool:
-        return self.article is not None and not self.missing and not self.schema
+        return self.article is not None and not self.missing and not self.schema and not self.truncated
 
 
 def build_record(body: bytes | str, url: str, content_type: str | None = None) -> RecordResult:
     parsed = parse_article(body, url, content_type)
+    if looks_truncated(body.encode() if isinstance(body, str) else body):
+        parsed.problems.append("truncated")  # the crawl counts it a failed fetch, never a record
     if parsed.article is None:
         return RecordResult(None, parsed.problems)
     parsed.article.dateDownloaded = utc_now()

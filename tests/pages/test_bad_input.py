@@ -31,11 +31,14 @@ def test_non_articles_are_named_not_raised(body: bytes, problem: str) -> None:
     assert problem in result.problems
 
 
-def test_truncated_page_keeps_what_was_sent(seed_page: Path) -> None:
+def test_truncated_page_is_parsed_but_never_valid(seed_page: Path) -> None:
+    """What was sent is parsed (extract shows it), but a cut body is never a complete
+    record: the crawl treats the page as a failed fetch (tests/e2e/test_run_faults.py)."""
     html = seed_page.read_bytes()
     cut = html.index("시애틀까지 가서".encode())  # in the 4th paragraph
     result = build_record(html[:cut], fixture_url(seed_page))
-    assert result.valid, (result.problems, result.missing)
+    assert "truncated" in result.problems and not result.valid
+    assert not build_record(html, fixture_url(seed_page)).truncated
     body = result.article.articleBody
     assert body.startswith("LG전자가 인공지능(AI) 분야") and "몬트리올대" not in body
     assert result.article.datePublished == "2022-06-17T17:48:00+09:00"
