@@ -64,7 +64,16 @@ HKCRAWL_BLOCK_BACKOFF = 30.0
 HKCRAWL_BLOCK_MAX_DELAY = 600.0
 HKCRAWL_MAX_CONSECUTIVE_BLOCKS = 8
 
+# Only http(s): a sitemap index (or anything else) naming file:///dev/zero or ftp://
+# must not make the crawler read local files or hang on FTP. (hkcrawl/browser.py
+# keeps these off when rendering replaces the http(s) handlers.)
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
 DOWNLOADER_MIDDLEWARES = {
+    # First of all, before RobotsTxtMiddleware (100) so an off-site request never
+    # fetches that host's robots.txt. Redirect hops, retries and robots.txt requests
+    # all pass through every process_request again, so this sees every request.
+    "hkcrawl.middlewares.offsite.OffsiteGuardMiddleware": 40,
     # Above RetryMiddleware (550), so a 503 challenge is seen as a block, not retried blindly.
     "hkcrawl.middlewares.challenge.ChallengeMiddleware": 590,
 }
