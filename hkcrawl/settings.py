@@ -69,6 +69,10 @@ HKCRAWL_MAX_CONSECUTIVE_BLOCKS = 8
 # keeps these off when rendering replaces the http(s) handlers.)
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
+# A 429/503 with Retry-After is retried no sooner than that; a longer wait than this
+# (seconds) gives the request up instead of holding the crawl.
+HKCRAWL_MAX_RETRY_AFTER = 600.0
+
 DOWNLOADER_MIDDLEWARES = {
     # First of all, before RobotsTxtMiddleware (100) so an off-site request never
     # fetches that host's robots.txt. Redirect hops, retries and robots.txt requests
@@ -76,6 +80,9 @@ DOWNLOADER_MIDDLEWARES = {
     "hkcrawl.middlewares.offsite.OffsiteGuardMiddleware": 40,
     # Above RetryMiddleware (550), so a 503 challenge is seen as a block, not retried blindly.
     "hkcrawl.middlewares.challenge.ChallengeMiddleware": 590,
+    # Between the two: a challenge is handled as a block first; a plain 429/503 with
+    # Retry-After is retried here after the wait, before RetryMiddleware would at once.
+    "hkcrawl.middlewares.retry_after.RetryAfterMiddleware": 570,
 }
 
 EXTENSIONS = {
