@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +45,13 @@ def find_chromium(configured: str | None = None) -> str:
     raise BrowserNotFound(f"no Chromium found: {INSTALL_HINT}")
 
 
+def on_site(url: str, site_hosts: frozenset[str]) -> bool:
+    """May the browser load ``url``: a hankyung.com host (www., api., static. …) or
+    one of ``site_hosts`` (the article hosts and the base URL's host)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in site_hosts or host == "hankyung.com" or host.endswith(".hankyung.com")
+
+
 class SiteScriptsOnly:
     """PLAYWRIGHT_ABORT_REQUEST: the browser is here for the site's own scripts.
 
@@ -52,6 +59,8 @@ class SiteScriptsOnly:
     another host: on hankyung.com that is ad networks, trackers and social widgets,
     most of a page's requests and script time. The script-filled parts hkcrawl wants
     come from hankyung.com hosts (www., api., static. …) or the page's own host.
+    This covers navigations too (``location.href = …`` to another host is aborted);
+    WebSockets do not pass through it (hkcrawl/browser_handler.py refuses those).
     """
 
     HEAVY_TYPES = frozenset({"image", "media", "font", "stylesheet"})
@@ -62,19 +71,27 @@ class SiteScriptsOnly:
     def __call__(self, request: Any) -> bool:
         if request.resource_type in self.HEAVY_TYPES:
             return True
-        host = (urlsplit(request.url).hostname or "").lower()
-        return not (host in self.site_hosts or host == "hankyung.com" or host.endswith(".hankyung.com"))
+        return not on_site(request.url, self.site_hosts)
 
 
-def playwright_settings(executable: str, concurrency: int, site_hosts: Iterable[str] = ()) -> dict[str, Any]:
+def playwright_settings(
+    executable: str,
+    concurrency: int,
+    site_hosts: Iterable[str] = (),
+    download_handlers: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
     """Settings that route ``meta={"playwright": True}`` requests through Chromium.
 
     Without the download handlers scrapy-playwright ignores the meta without a word.
     Other requests still go through Scrapy's own HTTP handler. The handler lives in
     its own module: importing Playwright costs 0.35 s, which render=never never pays.
+    ``download_handlers`` is the DOWNLOAD_HANDLERS in force: setting a dict setting
+    replaces it whole (Scrapy merges only with DOWNLOAD_HANDLERS_BASE), so the
+    schemes it turns off (file, ftp, s3, data) must be carried over or they come back.
     """
     return {
         "DOWNLOAD_HANDLERS": {
+            **(download_handlers or {}),
             "http": "hkcrawl.browser_handler.OnDemandPlaywrightHandler",
             "https": "hkcrawl.browser_handler.OnDemandPlaywrightHandler",
         },
@@ -98,6 +115,8 @@ def playwright_settings(executable: str, concurrency: int, site_hosts: Iterable[
         },
         # Browser pages at once, apart from CONCURRENT_REQUESTS for plain requests.
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        # A service worker's requests would not pass PLAYWRIGHT_ABORT_REQUEST's route.
+        "PLAYWRIGHT_CONTEXTS": {"default": {"service_workers": "block"}},
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": concurrency,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 20_000,
         "PLAYWRIGHT_ABORT_REQUEST": SiteScriptsOnly(site_hosts),

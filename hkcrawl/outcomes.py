@@ -24,10 +24,12 @@ from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
 
+from hkcrawl.middlewares.offsite import OffsiteRequest
+from hkcrawl.middlewares.retry_after import RetryAfterTooLong
 from hkcrawl.parsing import ParserTimeout
 
 #: Messages of IgnoreRequest that are policy, not failure: the URL is not for us to fetch.
-_POLICY_REFUSALS = ("Forbidden by robots.txt", "off-site", "offsite")
+_POLICY_REFUSALS = ("Forbidden by robots.txt", "Off-site request refused", "Retry-After")
 
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((ResponseDataLossError,), "truncated"),
@@ -49,6 +51,10 @@ def failure_reason(failure: Failure) -> str | None:
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
     if isinstance(error, IgnoreRequest):
+        if isinstance(error, OffsiteRequest) and request_was_redirected(failure):
+            return "offsite_redirect"  # the site sent the article elsewhere: not saved
+        if isinstance(error, RetryAfterTooLong):
+            return "retry_after_too_long"
         if any(marker in message for marker in _POLICY_REFUSALS):
             return None
         if "max redirections" in message:
@@ -64,6 +70,11 @@ def failure_reason(failure: Failure) -> str | None:
         if isinstance(error, types):
             return reason
     return _snake(type(error).__name__)
+
+
+def request_was_redirected(failure: Failure) -> bool:
+    request = getattr(failure, "request", None)
+    return bool(request is not None and request.meta.get("redirect_urls"))
 
 
 def _snake(name: str) -> str:

@@ -64,7 +64,24 @@ HKCRAWL_BLOCK_BACKOFF = 30.0
 HKCRAWL_BLOCK_MAX_DELAY = 600.0
 HKCRAWL_MAX_CONSECUTIVE_BLOCKS = 8
 
+# Only http(s): a sitemap index (or anything else) naming file:///dev/zero or ftp://
+# must not make the crawler read local files or hang on FTP. (hkcrawl/browser.py
+# keeps these off when rendering replaces the http(s) handlers.)
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# A 429/503 with Retry-After is retried no sooner than that; a longer wait than this
+# (seconds) gives the request up instead of holding the crawl.
+HKCRAWL_MAX_RETRY_AFTER = 600.0
+
 DOWNLOADER_MIDDLEWARES = {
+    # First of all, before RobotsTxtMiddleware (100) so an off-site request never
+    # fetches that host's robots.txt. Redirect hops, retries and robots.txt requests
+    # all pass through every process_request again, so this sees every request.
+    "hkcrawl.middlewares.offsite.OffsiteGuardMiddleware": 40,
+    # Between a challenge (590) and RetryMiddleware (550): a challenge is handled as a
+    # block first; a plain 429/503 with Retry-After is retried here after the wait,
+    # before RetryMiddleware would retry it at once.
+    "hkcrawl.middlewares.retry_after.RetryAfterMiddleware": 570,
     # Between RetryMiddleware (550) and the downloader, so it sees every attempt's
     # connection error before Retry repeats it: an unreachable site stops the run at once.
     "hkcrawl.middlewares.reachability.ReachabilityMiddleware": 580,

@@ -26,6 +26,16 @@ ARTICLE_HOSTS = frozenset(
 )
 
 
+def site_hosts(base_url: str | None) -> frozenset[str]:
+    """The hosts a crawl may fetch from: the article hosts and the base URL's host.
+
+    The base URL is where the crawl starts (the live site, or the local replica on
+    127.0.0.1); its port is not part of the check, as for the article hosts.
+    """
+    base_host = urlsplit(base_url or "").hostname
+    return ARTICLE_HOSTS | ({base_host} if base_host else set())
+
+
 def is_article_id(value: str) -> bool:
     return bool(_ID_RE.match(value))
 

@@ -125,7 +125,8 @@ class HankyungSpider(scrapy.Spider):
             return
         concurrency = crawler.settings.getint("HKCRAWL_RENDER_CONCURRENCY")
         site_hosts = self.allowed_hosts_for(crawler.settings)
-        crawler.settings.setdict(playwright_settings(executable, concurrency, site_hosts), priority="spider")
+        handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
+        crawler.settings.setdict(playwright_settings(executable, concurrency, site_hosts, handlers), priority="spider")
         self.can_render = True
 
     def _count_exported(self) -> None:
@@ -142,8 +143,7 @@ class HankyungSpider(scrapy.Spider):
 
     @staticmethod
     def allowed_hosts_for(settings: Any) -> frozenset[str]:
-        base_host = urlsplit(settings.get("HANKYUNG_BASE_URL")).hostname
-        return urls.ARTICLE_HOSTS | ({base_host} if base_host else set())
+        return urls.site_hosts(settings.get("HANKYUNG_BASE_URL"))
 
     # -- what to fetch first -------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
