@@ -94,7 +94,10 @@ def test_a_redirect_to_another_host_is_not_followed(other_host: RecordingServer,
     assert other_host.hits == []
     assert run.items == []
     assert run.stat("hkcrawl/offsite/redirect_host") == 1
-    assert "hkcrawl/errors/" not in run.log.split("Dumping Scrapy stats")[-1]
+    # The article was not saved: an error, and remembered to be fetched again.
+    assert run.stat("hkcrawl/errors/offsite_redirect") == 1
+    assert run.returncode == 1
+    assert run.state_failures(tmp_path) == {SEED_ID: "offsite_redirect"}
 
 
 # -- rendered pages -------------------------------------------------------------
