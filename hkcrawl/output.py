@@ -159,17 +159,20 @@ def finished_files(directory: Path) -> list[Path]:
     return sorted({p for pattern in RUN_FILE_PATTERNS for p in directory.glob(pattern) if p.is_file()})
 
 
-def article_ids_in(path: Path) -> set[str]:
-    """The article ids a run file holds; unreadable lines (a cut gzip, a bad line) hold none."""
-    ids: set[str] = set()
+def records_in(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a run file that have an article id; unreadable lines (a cut gzip, a bad line) are skipped."""
     for line in _lines(path):
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("articleId"), str):
-            ids.add(record["articleId"])
-    return ids
+            yield record
+
+
+def article_ids_in(path: Path) -> set[str]:
+    """The article ids a run file holds."""
+    return {record["articleId"] for record in records_in(path)}
 
 
 def _lines(path: Path) -> Iterator[bytes]:

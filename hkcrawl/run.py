@@ -42,6 +42,7 @@ from hkcrawl.output import (
     dead_part_files,
     finished_files,
     iso,
+    records_in,
     recover_part_file,
     run_id_now,
     write_json_atomically,
@@ -107,6 +108,20 @@ def reconcile(state: StateStore, output_dir: Path) -> dict[str, int]:
         return ids
 
     return state.forget_missing(holds)
+
+
+def rebuild_state(state: StateStore, files: list[Path]) -> int:
+    """Mark known what the finished files hold (oldest first, so the latest version wins); returns how many."""
+    for path in files:
+        batch = [
+            Exported(
+                record["articleId"], record.get("datePublished"), record.get("dateModified"),
+                record.get("articleBodyHash"), record.get("dateDownloaded") or iso(time.time()), path.name,
+            )
+            for record in records_in(path)
+        ]  # fmt: skip
+        state.mark_exported(batch)
+    return len(state)
 
 
 class Run:
@@ -203,7 +218,7 @@ class Run:
         if self.paths.state_dir is not None:
             self.lock = DirectoryLock(self.paths.state_dir)
             self.lock.acquire()
-            self.state = StateStore(self.paths.database)
+            self.state = self._open_state(self.paths.database)
             self._db_identity = _identity(self.paths.database)
         if not self.use_feeds:
             self._recover_dead_runs()
@@ -230,6 +245,36 @@ class Run:
         if self.state is not None:
             self.state.start_run(self.run_id, iso(self.started), self._output_record)
         self.opened = True
+
+    def _open_state(self, path: Path) -> StateStore:
+        """The state store; a corrupt or foreign database is set aside and rebuilt from the finished files."""
+        try:
+            store = StateStore(path)
+        except sqlite3.DatabaseError as error:
+            problem = error
+        else:
+            try:
+                len(store)  # reads every row once (the known set): a damaged table shows here
+                return store
+            except sqlite3.DatabaseError as error:
+                store.close()
+                problem = error
+        if isinstance(problem, sqlite3.OperationalError) and not str(problem).startswith("no such"):
+            raise problem  # cannot open, locked, disk full: a failed run, not a reason to forget
+        aside = path.with_name(f"{path.name}.corrupt-{self.run_id}")
+        for suffix in ("", "-wal", "-shm"):
+            damaged = path.with_name(path.name + suffix)
+            if damaged.exists():
+                os.replace(damaged, aside.with_name(aside.name + suffix))
+        logger.warning(
+            "The state %s cannot be used (%s): moved to %s and rebuilt from the finished files "
+            "(articles that earlier runs failed to save are not remembered)",
+            path, problem, aside.name,
+        )  # fmt: skip
+        store = StateStore(path)
+        rebuilt = rebuild_state(store, finished_files(self.paths.output_dir))
+        self.stats.set_value("hkcrawl/state/rebuilt", rebuilt)
+        return store
 
     def _recover_dead_runs(self) -> None:
         directory = self.paths.output_dir
@@ -461,14 +506,13 @@ class Run:
         stats.setdefault("finish_reason", reason)
         if self.file is not None and not self.failed:
             self._checkpoint()
-        if self.file is not None and not self.failed:
+        if self.file is not None:
+            # Still healthy (a write error or a lost lock would have dropped it): what it
+            # holds is complete and on disk, even when the run failed for another reason.
             try:
                 self.file.finish()
             except OSError as error:
                 self._write_failed(error)
-        elif self.file is not None:
-            self.file.abandon()
-            self.file = None
         if self.opened and self.state is not None and not self.use_feeds and not self.failed:
             try:
                 self._remember_unsaved()
@@ -484,6 +528,10 @@ class Run:
         self.facts.urls_failed = tried - sum(self._url_ok.values())
         self.facts.articles_tried = len(self._saved | set(self._failed) | self._settled_ids)
         self.facts.unsaved = Counter(reason for aid, (_, reason) in self._failed.items() if aid not in self._saved)
+        if stats.get("finish_reason") == "finished" and self._requested:
+            # Asked for, never answered, yet the crawl ran to its end: dropped on the way
+            # (remembered as pending, so the next run fetches them).
+            self.facts.unsaved["not_fetched"] += len(self._requested)
         self.facts.own_failure = self.own_failure
         for line in summary_lines(stats, self.facts):
             logger.info("Summary: %s", line)
@@ -495,7 +543,8 @@ class Run:
             self.status = "ok"
         else:
             self.status = "blocked" if stats.get("finish_reason") == "blocked" else "failed"
-            logger.error("Crawl FAILED: %s", failure)
+            if failure != self.own_failure:  # that one was logged when it happened
+                logger.error("Crawl FAILED: %s", failure)
         if self.busy:
             return  # another run owns the files: leave no report beside theirs
         self.report = self._build_report(stats)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -96,6 +97,7 @@ class HankyungSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
+        crawler.signals.connect(spider._on_request_dropped, signal=signals.request_dropped)
         spider.page_parser = parsing.for_crawler(crawler)
         return spider
 
@@ -131,6 +133,21 @@ class HankyungSpider(scrapy.Spider):
 
     def _count_exported(self) -> None:
         self.exported += 1
+
+    def _on_request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect hop the scheduler dropped as already seen is a redirect loop (A -> B -> A):
+        without this, the article would vanish with only a dupefilter count."""
+        if not request.meta.get("redirect_urls") or request.errback is None:
+            return
+        asked = _asked_url(request)
+        article_id = request.meta.get("hkcrawl_article_id")
+        if article_id or request.callback == self.parse_article:
+            article_id = article_id or urls.article_id_from_url(asked)
+            self._article_failed(article_id, asked, "redirect_loop", f"redirected back to {request.url}")
+            return
+        self.crawler.stats.inc_value("hkcrawl/errors/redirect_loop")
+        self.logger.error("Failed %s: redirect_loop: redirected back to %s", asked, request.url)
+        self.run.url_done(asked, ok=False)
 
     # Cached: asked for every link of every list page; settings are frozen by then.
     @cached_property
@@ -333,7 +350,13 @@ class HankyungSpider(scrapy.Spider):
         article_id = response.meta.get("hkcrawl_article_id") or urls.article_id_from_url(asked)
         if "dataloss" in response.flags or looks_truncated(response.body):
             # A body cut short is a failed fetch, never a complete record (a server that
-            # closes early without Content-Length looks like a finished download).
+            # closes early without Content-Length looks like a finished download): tried
+            # again like any failed download, then remembered for the next run.
+            retry = get_retry_request(response.request, spider=self, reason="truncated")
+            if retry is not None:
+                self.crawler.stats.inc_value("hkcrawl/retries/truncated")
+                yield retry
+                return
             self._article_failed(article_id, asked, "truncated", f"body cut short ({len(response.body)} bytes)")
             return
         content_type = response.headers.get("Content-Type")
