@@ -30,8 +30,6 @@ No Scrapy here: the pipeline (or whatever owns the run's files) passes paths and
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -43,6 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npy
 
+from hkcrawl.atomic import replacing
 from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex, Signature, signature_values
 
 #: Of the ``.npz`` layout; a file of another version is rebuilt, never converted.
@@ -95,24 +94,8 @@ def save(path: Path, index: NearDuplicateIndex, by_hash: OrderedDict[str, str]) 
         "hashes": _keys(key for key, _ in entries),
         "hash_ids": _keys(value for _, value in entries),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, allow_pickle=False, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, 0o644)  # as the pickle had with open(): mkstemp gives 0600
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
+    with replacing(path) as file:
+        np.savez(file, allow_pickle=False, **arrays)
 
 
 # -- loading -------------------------------------------------------------------

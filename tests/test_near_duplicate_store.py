@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from numpy.lib import format as npy
 
-from hkcrawl import near_duplicate_store as store
+from hkcrawl import atomic
 from hkcrawl.cleaning import body_hash
 from hkcrawl.near_duplicate_store import load, load_or_rebuild, rebuild_index, save
 from hkcrawl.replica import SiteModel
@@ -107,7 +107,7 @@ def test_a_failed_save_raises_and_keeps_the_previous_file(
     def full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store.os, "fsync", full)
+    monkeypatch.setattr(atomic.os, "fsync", full)
     with pytest.raises(OSError, match="No space"):
         save(path, index, OrderedDict())
     monkeypatch.undo()
