@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 import numpy as np
 
@@ -173,8 +173,8 @@ class NearDuplicateIndex:
     ``threshold`` too. Of equally similar ones, the earliest indexed wins.
     Memory is about ``2 * num_perm + 12 * bands`` bytes per remembered article
     (``memory_bytes``); an index is stored as its signatures and article ids only
-    (:meth:`to_arrays`), and rebuilds its buckets when loaded (:meth:`from_arrays`).
-    A body without text is never matched nor indexed.
+    (:meth:`to_arrays`), and rebuilds its buckets when loaded (:meth:`from_arrays`);
+    it cannot be pickled. A body without text is never matched nor indexed.
     """
 
     def __init__(self, threshold: float = 0.5, window: int = DEFAULT_WINDOW) -> None:
@@ -362,20 +362,6 @@ class NearDuplicateIndex:
         index._count = len(ids)
         return index
 
-    # -- pickling (the state file's format until near_duplicate_store.py) ----------
-    def __getstate__(self) -> dict:
-        signatures, ids = self.to_arrays()
-        return {
-            "format": 2,
-            "num_perm": NUM_PERM,
-            "threshold": self.threshold,
-            "window": self.window,
-            "signatures": signatures,
-            "ids": ids,
-        }
-
-    def __setstate__(self, state: dict) -> None:
-        if state.get("format") != 2 or state.get("num_perm") != NUM_PERM:
-            raise ValueError("near-duplicate index written by another hkcrawl version")
-        loaded = NearDuplicateIndex.from_arrays(state["signatures"], state["ids"], state["threshold"], state["window"])
-        self.__dict__.update(loaded.__dict__)
+    def __reduce__(self) -> NoReturn:
+        # Unpickling runs whatever the file says: state files hold to_arrays() instead.
+        raise TypeError("NearDuplicateIndex is not picklable: save it with hkcrawl.near_duplicate_store.save")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 
@@ -157,6 +158,13 @@ def test_an_empty_index_goes_through_arrays(bodies: list[str]) -> None:
 def test_arrays_that_are_not_an_index_are_refused(signatures: np.ndarray, ids: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         NearDuplicateIndex.from_arrays(signatures, ids, 0.5, window=3)
+
+
+def test_an_index_cannot_be_pickled(bodies: list[str]) -> None:
+    index = NearDuplicateIndex()
+    index.add("a", bodies[0])
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def test_long_and_non_ascii_ids_are_kept_whole(bodies: list[str]) -> None:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 from collections import OrderedDict
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from hkcrawl import parsing
 from hkcrawl.items import Article
+from hkcrawl.near_duplicate_store import load_or_rebuild, save
 from hkcrawl.similarity import NearDuplicateIndex, signature_values
 
 logger = logging.getLogger(__name__)
@@ -26,7 +25,10 @@ class NearDuplicatePipeline:
     ``HKCRAWL_DUPLICATES=annotate`` (default) keeps the record and sets
     ``duplicateOf``/``duplicateSimilarity``, so nothing disappears silently;
     ``drop`` drops it. With the state store on, the index is kept across runs in
-    ``<state dir>/near_duplicates.pickle``. Counted as ``hkcrawl/duplicates/<kind>``.
+    ``<state dir>/near_duplicates.npz`` (hkcrawl/near_duplicate_store.py), rebuilt from
+    the finished run files when it is missing or bad. Counted as
+    ``hkcrawl/duplicates/<kind>``; how the index came (``loaded``, ``new``,
+    ``rebuilt:<reason>``) is ``hkcrawl/near_duplicates/index``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -38,10 +40,11 @@ class NearDuplicatePipeline:
             raise ValueError(f"HKCRAWL_DUPLICATES must be one of {', '.join(POLICIES)} or off, not {self.policy!r}")
         self.stats = crawler.stats
         self.path = (
-            Path(settings.get("HKCRAWL_STATE_DIR")) / "near_duplicates.pickle"
+            Path(settings.get("HKCRAWL_STATE_DIR")) / "near_duplicates.npz"
             if settings.getbool("HKCRAWL_STATE_ENABLED")
             else None
         )
+        self.output_dir = Path(settings.get("HKCRAWL_OUTPUT_DIR"))
         self.window = settings.getint("HKCRAWL_NEAR_DUPLICATE_WINDOW")
         self.index, self.by_hash = self._load(settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD"))
         self.worker = parsing.for_crawler(crawler)  # signs bodies (~0.25 ms each) off the crawl's thread
@@ -52,16 +55,15 @@ class NearDuplicatePipeline:
         return cls(crawler)
 
     def _load(self, threshold: float) -> tuple[NearDuplicateIndex, OrderedDict[str, str]]:
-        if self.path is not None and self.path.exists():
-            try:
-                with self.path.open("rb") as file:
-                    index, by_hash = pickle.load(file)  # our own file, in our own state directory
-                if index.threshold == threshold and index.window == self.window:
-                    return index, OrderedDict(by_hash)
-                logger.warning("Near-duplicate threshold or window changed: starting a new index")
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
-                logger.warning("Cannot read %s (%s): starting a new near-duplicate index", self.path, error)
-        return NearDuplicateIndex(threshold, window=self.window), OrderedDict()
+        if self.path is None:
+            return NearDuplicateIndex(threshold, window=self.window), OrderedDict()
+        index, by_hash, what = load_or_rebuild(self.path, threshold, self.window, self._finished_files, logger.warning)
+        self.stats.set_value("hkcrawl/near_duplicates/index", what)
+        return index, by_hash
+
+    def _finished_files(self) -> list[Path]:
+        """Earlier runs' files, oldest first (``*.part`` of a run in progress never match)."""
+        return sorted([*self.output_dir.glob("*.jsonl"), *self.output_dir.glob("*.jsonl.gz")])
 
     async def process_item(self, item: Article) -> Article:
         body, own_id = item.articleBody or "", item.articleId or ""
@@ -93,10 +95,5 @@ class NearDuplicatePipeline:
         return item
 
     def spider_closed(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".part")
-        with tmp.open("wb") as file:
-            pickle.dump((self.index, self.by_hash), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        if self.path is not None:
+            save(self.path, self.index, self.by_hash)  # OSError: the run fails rather than lose the index

@@ -28,7 +28,8 @@ def _pipeline(tmp_path: Path, **settings: object):
     ours = {name: getattr(project_settings, name) for name in dir(project_settings) if name.startswith("HKCRAWL_")}
     # Signing in this process here; test_signing_in_the_helper_process_finds_the_same covers the other way.
     ours["HKCRAWL_PARSER_PROCESS"] = "off"
-    crawler = get_crawler(settings_dict={**ours, "HKCRAWL_STATE_DIR": str(tmp_path / "state"), **settings})
+    dirs = {"HKCRAWL_STATE_DIR": str(tmp_path / "state"), "HKCRAWL_OUTPUT_DIR": str(tmp_path / "out")}
+    crawler = get_crawler(settings_dict={**ours, **dirs, **settings})
     crawler.stats.open_spider()
     return NearDuplicatePipeline.from_crawler(crawler), crawler
 
@@ -77,9 +78,25 @@ def test_the_index_carries_over_to_the_next_run(tmp_path: Path) -> None:
     first_run, _ = _pipeline(tmp_path)
     _process(first_run, _article("2024110100011", PAIRS[2]["a"]))
     first_run.spider_closed()
-    second_run, _ = _pipeline(tmp_path)
+    second_run, crawler = _pipeline(tmp_path)
+    assert crawler.stats.get_value("hkcrawl/near_duplicates/index") == "loaded"
     later = _process(second_run, _article("2024110200033", PAIRS[2]["b"]))
     assert later.duplicateOf == "2024110100011"
+
+
+def test_a_bad_index_file_is_rebuilt_from_the_finished_runs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "out").mkdir()
+    record = {"articleId": "2024110100011", "articleBody": PAIRS[2]["a"], "articleBodyHash": body_hash(PAIRS[2]["a"])}
+    (tmp_path / "out" / "20241101T000000Z.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "near_duplicates.npz").write_bytes(b"PK\x03\x04 cut short")
+    pipeline, crawler = _pipeline(tmp_path)
+    assert [r.getMessage() for r in caplog.records if "near_duplicates.npz" in r.getMessage()] != []
+    assert crawler.stats.get_value("hkcrawl/near_duplicates/index") == "rebuilt:corrupt"
+    later = _process(pipeline, _article("2024110200033", PAIRS[2]["b"]))
+    assert later.duplicateOf == "2024110100011"
+    pipeline.spider_closed()
+    assert _pipeline(tmp_path)[1].stats.get_value("hkcrawl/near_duplicates/index") == "loaded"
 
 
 def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
