@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
@@ -25,6 +23,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
+from hkcrawl.atomic import replacing
 from hkcrawl.cleaning import body_hash
 from hkcrawl.schema import article_schema
 from hkcrawl.urls import canonical_article_url
@@ -345,27 +344,11 @@ def write_atomically(out: Path, lines: Iterable[str]) -> None:
     merge into a directory that is also an input never reads it. Gzip output has no
     name or time in its header: the same records give the same bytes.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as raw:
-            stream: IO[bytes] = (
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if out.name.endswith(".gz") else raw
-            )
-            for text in lines:
-                stream.write(text.encode("utf-8") + b"\n")
-            if stream is not raw:
-                stream.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, out)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    directory = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    with replacing(out) as raw:
+        stream: IO[bytes] = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if out.name.endswith(".gz") else raw
+        )
+        for text in lines:
+            stream.write(text.encode("utf-8") + b"\n")
+        if stream is not raw:
+            stream.close()

@@ -350,7 +350,10 @@ class Run:
             return
         self.own_failure = reason
         logger.error("Run FAILED: %s", reason)
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not crawling yet: the spider's start() sees run.failed
+            return
         if engine is not None and engine.running:
             deferred_from_coro(engine.close_spider_async(reason=close_reason))
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 import numpy as np
 
@@ -56,7 +56,6 @@ _KNOWN_BANDINGS = {0.3: (37, 3), 0.4: (32, 4), 0.5: (25, 5), 0.6: (18, 7), 0.7: 
 _MULTIPLIERS = np.random.default_rng(20241101).integers(0, 2**63, size=NUM_PERM + SHINGLE_SIZE, dtype=np.uint64)
 _MULTIPLIERS = _MULTIPLIERS * np.uint64(2) + np.uint64(1)
 _SHINGLE_MULTIPLIERS = _MULTIPLIERS[NUM_PERM:]
-_FORMAT = 2  # of the pickled state; 1 was a datasketch MinHashLSH plus a dict of MinHash
 _INITIAL_CAPACITY = 1024
 #: Shingles handed to datasketch per update_batch call (see signature()).
 _BATCH = 256
@@ -173,9 +172,9 @@ class NearDuplicateIndex:
     signature. A candidate counts when its estimated Jaccard similarity reaches
     ``threshold`` too. Of equally similar ones, the earliest indexed wins.
     Memory is about ``2 * num_perm + 12 * bands`` bytes per remembered article
-    (``memory_bytes``); an index is pickled as its signatures and article ids
-    only, and rebuilds its buckets when loaded. A body without text is never
-    matched nor indexed.
+    (``memory_bytes``); an index is stored as its signatures and article ids only
+    (:meth:`to_arrays`), and rebuilds its buckets when loaded (:meth:`from_arrays`);
+    it cannot be pickled. A body without text is never matched nor indexed.
     """
 
     def __init__(self, threshold: float = 0.5, window: int = DEFAULT_WINDOW) -> None:
@@ -290,7 +289,7 @@ class NearDuplicateIndex:
         if self._count == self._capacity and self._capacity < self.window:
             self._grow(min(self.window, 2 * self._capacity))
         if self._count >= _MAX_SEQUENCE:
-            raise OverflowError("near-duplicate index full: pickle and load it to renumber its articles")
+            raise OverflowError("near-duplicate index full: save and load it to renumber its articles")
         seq, row = self._count, self._count % self._capacity
         encoded = article_id.encode("utf-8")
         if len(encoded) > self._ids.dtype.itemsize:
@@ -313,6 +312,8 @@ class NearDuplicateIndex:
     def _load(self, sigs: np.ndarray, ids: np.ndarray) -> None:
         """Fill rows 0.. with ``sigs`` (oldest first) and chain every band's buckets, in numpy."""
         count = len(sigs)
+        if not count:
+            return
         self._sigs[:count], self._ids[:count] = sigs, ids
         seqs = np.arange(count, dtype=np.int32)
         for band in range(self.bands):
@@ -324,25 +325,43 @@ class NearDuplicateIndex:
             last = order[np.append(~same, True)]
             self._head[band, buckets[last]] = seqs[last]
 
-    # -- pickling: signatures and ids only -------------------------------------------
-    def __getstate__(self) -> dict:
-        rows = np.arange(self._oldest, self._count) % self._capacity
-        return {
-            "format": _FORMAT,
-            "num_perm": NUM_PERM,
-            "threshold": self.threshold,
-            "window": self.window,
-            "signatures": self._sigs[rows],
-            "ids": self._ids[rows],
-        }
+    # -- arrays: what hkcrawl/near_duplicate_store.py saves ------------------------------
+    def to_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The remembered articles, oldest first: signatures ``(n, NUM_PERM)`` uint16 and ids ``(n,)`` bytes (UTF-8).
 
-    def __setstate__(self, state: dict) -> None:
-        if state.get("format") != _FORMAT or state.get("num_perm") != NUM_PERM:
-            raise ValueError("near-duplicate index written by another hkcrawl version")
-        self.__init__(state["threshold"], state["window"])
-        sigs, ids = state["signatures"], state["ids"]
-        if len(sigs) > self._capacity:
-            self._allocate(min(self.window, max(_INITIAL_CAPACITY, len(sigs))))
-        self._ids = self._ids.astype(ids.dtype)
-        self._load(sigs, ids)
-        self._count = len(sigs)
+        Copies: the index may go on changing while they are written. The buckets are
+        not included; :meth:`from_arrays` chains them again in numpy.
+        """
+        rows = np.arange(self._oldest, self._count) % self._capacity
+        return self._sigs[rows], self._ids[rows]
+
+    @classmethod
+    def from_arrays(
+        cls, signatures: np.ndarray, ids: np.ndarray, threshold: float = 0.5, window: int = DEFAULT_WINDOW
+    ) -> NearDuplicateIndex:
+        """An index remembering ``ids`` with their ``signatures`` (oldest first), as :meth:`to_arrays` gave them.
+
+        Raises ValueError when the arrays cannot be an index's (shape, dtype, more
+        articles than ``window``, an id that is not UTF-8): a caller reading them from
+        a file can rebuild instead of failing later, mid-crawl.
+        """
+        index = cls(threshold, window)
+        if signatures.dtype != np.uint16 or signatures.ndim != 2 or signatures.shape[1] != NUM_PERM:
+            raise ValueError(f"signatures must be (n, {NUM_PERM}) uint16, not {signatures.shape} {signatures.dtype}")
+        if ids.dtype.kind != "S" or ids.shape != signatures.shape[:1]:
+            raise ValueError(f"ids must be ({len(signatures)},) bytes, not {ids.shape} {ids.dtype}")
+        if len(ids) > window:
+            raise ValueError(f"{len(ids)} articles do not fit a window of {window}")
+        if ids.size and ids.view(np.uint8).max() >= 0x80:  # all ASCII (the usual case) needs no look at each id
+            for raw in ids.tolist():
+                raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        if len(ids) > index._capacity:
+            index._allocate(min(window, max(_INITIAL_CAPACITY, len(ids))))
+        index._ids = index._ids.astype(ids.dtype)
+        index._load(signatures, ids)
+        index._count = len(ids)
+        return index
+
+    def __reduce__(self) -> NoReturn:
+        # Unpickling runs whatever the file says: state files hold to_arrays() instead.
+        raise TypeError("NearDuplicateIndex is not picklable: save it with hkcrawl.near_duplicate_store.save")

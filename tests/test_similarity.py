@@ -1,4 +1,4 @@
-"""The near-duplicate index: what it finds, what it forgets, what survives pickling."""
+"""The near-duplicate index: what it finds, what it forgets, what survives its arrays."""
 
 from __future__ import annotations
 
@@ -122,11 +122,13 @@ def test_memory_stops_growing_at_the_window() -> None:
     assert sizes[1023] == sizes[-1]
 
 
-def test_pickling_keeps_the_articles_and_the_index_keeps_working(bodies: list[str]) -> None:
+def test_arrays_keep_the_articles_and_the_index_keeps_working(bodies: list[str]) -> None:
     index = NearDuplicateIndex(0.5, window=30)
     for number, body in enumerate(bodies[:45]):
         index.add(f"id{number}", body)
-    loaded = pickle.loads(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+    signatures, ids = index.to_arrays()
+    assert signatures.shape == (30, NUM_PERM) and ids.tolist()[0] == b"id15" and ids.tolist()[-1] == b"id44"
+    loaded = NearDuplicateIndex.from_arrays(signatures, ids, 0.5, window=30)
     assert (loaded.threshold, loaded.window, len(loaded)) == (0.5, 30, 30)
     for body in bodies[:45]:
         assert loaded.match(body) == index.match(body)
@@ -135,10 +137,34 @@ def test_pickling_keeps_the_articles_and_the_index_keeps_working(bodies: list[st
     assert loaded.match(bodies[15]) is None  # id15 was the oldest of 30, now forgotten
 
 
-def test_an_index_of_the_old_format_does_not_load() -> None:
-    old = NearDuplicateIndex.__new__(NearDuplicateIndex)
-    with pytest.raises(ValueError, match="another hkcrawl version"):
-        old.__setstate__({"threshold": 0.5, "lsh": None, "signatures": {}})
+def test_an_empty_index_goes_through_arrays(bodies: list[str]) -> None:
+    loaded = NearDuplicateIndex.from_arrays(*NearDuplicateIndex(0.5, window=10).to_arrays(), 0.5, window=10)
+    assert len(loaded) == 0 and loaded.match(bodies[0]) is None
+    loaded.add("a", bodies[0])
+    assert loaded.match(bodies[0]).article_id == "a"
+
+
+@pytest.mark.parametrize(
+    ("signatures", "ids", "message"),
+    [
+        (np.zeros((2, NUM_PERM), np.uint32), np.array([b"a", b"b"]), "uint16"),
+        (np.zeros((2, 64), np.uint16), np.array([b"a", b"b"]), "signatures"),
+        (np.zeros((2, NUM_PERM), np.uint16), np.array([b"a"]), "ids"),
+        (np.zeros((2, NUM_PERM), np.uint16), np.array(["a", "b"]), "ids"),
+        (np.zeros((4, NUM_PERM), np.uint16), np.array([b"a", b"b", b"c", b"d"]), "window"),
+        (np.zeros((1, NUM_PERM), np.uint16), np.array([b"\xff\xfe"]), "utf-8"),
+    ],
+)
+def test_arrays_that_are_not_an_index_are_refused(signatures: np.ndarray, ids: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        NearDuplicateIndex.from_arrays(signatures, ids, 0.5, window=3)
+
+
+def test_an_index_cannot_be_pickled(bodies: list[str]) -> None:
+    index = NearDuplicateIndex()
+    index.add("a", bodies[0])
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def test_long_and_non_ascii_ids_are_kept_whole(bodies: list[str]) -> None:
@@ -184,7 +210,7 @@ def test_hash_values_alone_match_like_the_signature(bodies: list[str]) -> None:
         with_values.add(f"id{number}", body, signature_values(body))
     for body in [*bodies[:40], _edited(bodies[3]), ""]:
         assert with_values.match(body, signature_values(body)) == with_minhash.match(body, signature(body))
-    assert with_values.__getstate__()["signatures"].tobytes() == with_minhash.__getstate__()["signatures"].tobytes()
+    assert with_values.to_arrays()[0].tobytes() == with_minhash.to_arrays()[0].tobytes()
 
 
 def test_the_crawl_process_never_imports_datasketch() -> None:

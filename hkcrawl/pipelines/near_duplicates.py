@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 from collections import OrderedDict
-from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from hkcrawl import parsing
 from hkcrawl.items import Article
+from hkcrawl.near_duplicate_store import load_or_rebuild, save
 from hkcrawl.run import Run
 from hkcrawl.similarity import NearDuplicateIndex, signature_values
 
@@ -26,7 +24,10 @@ class NearDuplicatePipeline:
     ``HKCRAWL_DUPLICATES=annotate`` (default) keeps the record and sets
     ``duplicateOf``/``duplicateSimilarity``, so nothing disappears silently;
     ``drop`` drops it. With the state store on, the index is kept across runs in
-    ``<state dir>/near_duplicates.pickle``. Counted as ``hkcrawl/duplicates/<kind>``.
+    ``<state dir>/near_duplicates.npz`` (hkcrawl/near_duplicate_store.py), rebuilt from
+    the finished run files when it is missing or bad. Counted as
+    ``hkcrawl/duplicates/<kind>``; how the index came (``loaded``, ``new``,
+    ``rebuilt:<reason>``) is ``hkcrawl/near_duplicates/index``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -37,7 +38,7 @@ class NearDuplicatePipeline:
         if self.policy not in POLICIES:
             raise ValueError(f"HKCRAWL_DUPLICATES must be one of {', '.join(POLICIES)} or off, not {self.policy!r}")
         self.stats = crawler.stats
-        self.run = Run.of(crawler)  # owns the index's file
+        self.run = Run.of(crawler)  # owns the index's file and the finished run files
         self.window = settings.getint("HKCRAWL_NEAR_DUPLICATE_WINDOW")
         self.threshold = settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD")
         self.index, self.by_hash = NearDuplicateIndex(self.threshold, window=self.window), OrderedDict()
@@ -46,25 +47,17 @@ class NearDuplicatePipeline:
     def open_spider(self) -> None:
         # Read only once the run holds its lock (pipelines open before the spider_opened signal).
         self.run.ensure_open()
-        self.path = self.run.paths.near_duplicates
-        if not self.run.failed:
-            self.index, self.by_hash = self._load(self.threshold)
+        path = self.run.paths.near_duplicates
+        if path is None or self.run.failed:
+            return
+        self.index, self.by_hash, what = load_or_rebuild(
+            path, self.threshold, self.window, self.run.finished_files, logger.warning
+        )
+        self.stats.set_value("hkcrawl/near_duplicates/index", what)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         return cls(crawler)
-
-    def _load(self, threshold: float) -> tuple[NearDuplicateIndex, OrderedDict[str, str]]:
-        if self.path is not None and self.path.exists():
-            try:
-                with self.path.open("rb") as file:
-                    index, by_hash = pickle.load(file)  # our own file, in our own state directory
-                if index.threshold == threshold and index.window == self.window:
-                    return index, OrderedDict(by_hash)
-                logger.warning("Near-duplicate threshold or window changed: starting a new index")
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
-                logger.warning("Cannot read %s (%s): starting a new near-duplicate index", self.path, error)
-        return NearDuplicateIndex(threshold, window=self.window), OrderedDict()
 
     async def process_item(self, item: Article) -> Article:
         body, own_id = item.articleBody or "", item.articleId or ""
@@ -96,10 +89,5 @@ class NearDuplicatePipeline:
         return item
 
     def close_spider(self) -> None:
-        self.run.save_near_duplicates(self._save)
-
-    def _save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".part")
-        with tmp.open("wb") as file:
-            pickle.dump((self.index, self.by_hash), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        # A save that fails fails the run (and the next run rebuilds the index from the files).
+        self.run.save_near_duplicates(lambda path: save(path, self.index, self.by_hash))

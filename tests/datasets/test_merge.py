@@ -205,7 +205,7 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.
     def fail(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("hkcrawl.datasets.os.fsync", fail)
+    monkeypatch.setattr("hkcrawl.atomic.os.fsync", fail)
     with pytest.raises(OSError, match="No space left"):
         merge(out, [path])
     assert list(out.parent.iterdir()) == []

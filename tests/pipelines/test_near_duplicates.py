@@ -28,9 +28,19 @@ def _pipeline(tmp_path: Path, **settings: object):
     ours = {name: getattr(project_settings, name) for name in dir(project_settings) if name.startswith("HKCRAWL_")}
     # Signing in this process here; test_signing_in_the_helper_process_finds_the_same covers the other way.
     ours["HKCRAWL_PARSER_PROCESS"] = "off"
-    crawler = get_crawler(settings_dict={**ours, "HKCRAWL_STATE_DIR": str(tmp_path / "state"), **settings})
+    dirs = {"HKCRAWL_STATE_DIR": str(tmp_path / "state"), "HKCRAWL_OUTPUT_DIR": str(tmp_path / "out")}
+    crawler = get_crawler(settings_dict={**ours, **dirs, "EXTENSIONS": project_settings.EXTENSIONS, **settings})
+    crawler._apply_settings()  # what Crawler.crawl() does first: the Run extension exists
     crawler.stats.open_spider()
-    return NearDuplicatePipeline.from_crawler(crawler), crawler
+    pipeline = NearDuplicatePipeline.from_crawler(crawler)
+    pipeline.open_spider()  # the run takes its lock, the index is read
+    return pipeline, crawler
+
+
+def _end_run(pipeline: NearDuplicatePipeline) -> None:
+    """As at the end of a crawl: the pipeline saves through the run, the run closes (and unlocks)."""
+    pipeline.close_spider()
+    pipeline.run.spider_closed("finished")
 
 
 def _process(pipeline: NearDuplicatePipeline, item: Article) -> Article:
@@ -76,10 +86,26 @@ def test_an_update_of_the_same_article_is_not_its_own_duplicate(tmp_path: Path) 
 def test_the_index_carries_over_to_the_next_run(tmp_path: Path) -> None:
     first_run, _ = _pipeline(tmp_path)
     _process(first_run, _article("2024110100011", PAIRS[2]["a"]))
-    first_run.spider_closed()
-    second_run, _ = _pipeline(tmp_path)
+    _end_run(first_run)
+    second_run, crawler = _pipeline(tmp_path)
+    assert crawler.stats.get_value("hkcrawl/near_duplicates/index") == "loaded"
     later = _process(second_run, _article("2024110200033", PAIRS[2]["b"]))
     assert later.duplicateOf == "2024110100011"
+
+
+def test_a_bad_index_file_is_rebuilt_from_the_finished_runs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "out").mkdir()
+    record = {"articleId": "2024110100011", "articleBody": PAIRS[2]["a"], "articleBodyHash": body_hash(PAIRS[2]["a"])}
+    (tmp_path / "out" / "20241101T000000Z.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "near_duplicates.npz").write_bytes(b"PK\x03\x04 cut short")
+    pipeline, crawler = _pipeline(tmp_path)
+    assert [r.getMessage() for r in caplog.records if "near_duplicates.npz" in r.getMessage()] != []
+    assert crawler.stats.get_value("hkcrawl/near_duplicates/index") == "rebuilt:corrupt"
+    later = _process(pipeline, _article("2024110200033", PAIRS[2]["b"]))
+    assert later.duplicateOf == "2024110100011"
+    _end_run(pipeline)
+    assert _pipeline(tmp_path)[1].stats.get_value("hkcrawl/near_duplicates/index") == "loaded"
 
 
 def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
@@ -96,10 +122,13 @@ def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
             finally:
                 await pipeline.worker.close()
 
-        return [(item.duplicateOf, item.duplicateSimilarity) for item in asyncio.run(main())]
+        found = [(item.duplicateOf, item.duplicateSimilarity) for item in asyncio.run(main())]
+        _end_run(pipeline)
+        return found
 
-    assert run("on") == run("off")
-    assert sum(of is not None for of, _ in run("off")) == sum(pair["same"] for pair in PAIRS)
+    in_process = run("off")
+    assert run("on") == in_process
+    assert sum(of is not None for of, _ in in_process) == sum(pair["same"] for pair in PAIRS)
 
 
 def test_shingles_ignore_spacing_and_punctuation() -> None:
