@@ -1,0 +1,88 @@
+"""The directory lock and the run file's own lock: nothing a delete can steal."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hkcrawl.items import Article
+from hkcrawl.lock import DirectoryLock, LockBusy, LockLost
+from hkcrawl.outcomes import looks_truncated
+from hkcrawl.output import RunFile, dead_part_files, recover_part_file
+
+
+def test_a_second_lock_on_the_same_directory_is_busy_even_after_the_holder_file_is_deleted(tmp_path: Path) -> None:
+    first = DirectoryLock(tmp_path / "state")
+    first.acquire()
+    (tmp_path / "state" / "hankyung.lock").unlink()
+    with pytest.raises(LockBusy, match="another hkcrawl run is in progress"):
+        DirectoryLock(tmp_path / "state").acquire()
+    first.check()
+    first.release()
+    DirectoryLock(tmp_path / "state").acquire()  # free again
+
+
+def test_a_removed_directory_is_a_lost_lock(tmp_path: Path) -> None:
+    lock = DirectoryLock(tmp_path / "state")
+    lock.acquire()
+    shutil.rmtree(tmp_path / "state")
+    other = DirectoryLock(tmp_path / "state")
+    other.acquire()  # a fresh directory: a second run can start...
+    with pytest.raises(LockLost):  # ...and the first one finds out before it writes again
+        lock.check()
+    lock.release()
+    other.release()
+
+
+def _article(article_id: str) -> Article:
+    return Article(articleId=article_id, url="u", canonicalUrl="c", headline="제목", articleBody="본문")
+
+
+def test_a_live_part_file_is_never_taken_a_dead_one_is_recovered(tmp_path: Path) -> None:
+    live = RunFile(tmp_path / "2024-11-01T00-00-00.jsonl", gzipped=False)
+    live.write(_article("2024110100011"))
+    live.checkpoint()
+    dead_part = tmp_path / "2024-10-01T00-00-00.jsonl.part"
+    dead_part.write_bytes(b'{"articleId": "2024100100011"}\n{"articleId": "20241')  # cut mid-line
+    dead, busy = dead_part_files(tmp_path)
+    assert (dead, busy) == ([dead_part], [live.part])
+    final, lines = recover_part_file(dead_part)
+    assert lines == 1 and json.loads(final.read_text())["articleId"] == "2024100100011"
+    live.finish()
+    assert live.final.exists() and not live.part.exists()
+    assert dead_part_files(tmp_path) == ([], [])
+
+
+def test_a_run_file_never_overwrites_an_existing_part(tmp_path: Path) -> None:
+    (tmp_path / "x.jsonl.part").write_text("someone else's\n")
+    with pytest.raises(FileExistsError):
+        RunFile(tmp_path / "x.jsonl", gzipped=False)
+    assert (tmp_path / "x.jsonl.part").read_text() == "someone else's\n"
+
+
+def test_a_replaced_part_file_is_noticed(tmp_path: Path) -> None:
+    run_file = RunFile(tmp_path / "x.jsonl", gzipped=False)
+    assert run_file.still_ours()
+    os.unlink(run_file.part)
+    assert not run_file.still_ours()
+    run_file.abandon()
+
+
+@pytest.mark.parametrize(
+    ("body", "cut"),
+    [
+        (b"<!DOCTYPE html><html><body><p>all</p></body></html>\n", False),
+        (b"<html><body><p>all</p></body></html><!-- trailing -->", False),
+        (b"<!DOCTYPE html><html><head></head><body><div id='articletxt'>half", True),
+        (b"<html><body><p>x</p></body>", False),  # </body> is enough evidence of the end
+        (b"", False),  # empty and non-HTML bodies are the parser's to name
+        (b"%PDF-1.7 binary", False),
+        (b'{"json": true}', False),
+    ],
+)
+def test_looks_truncated(body: bytes, cut: bool) -> None:
+    assert looks_truncated(body) is cut
