@@ -74,6 +74,24 @@ class SiteScriptsOnly:
         return not on_site(request.url, self.site_hosts)
 
 
+#: Nothing listens here: a connection the browser makes through it fails at once.
+DEAD_END_PROXY = "http://127.0.0.1:1"
+
+
+def dead_end_proxy(site_hosts: Iterable[str]) -> dict[str, str]:
+    """Every connection the browser opens goes through a proxy that does not exist,
+    except to the site's own hosts.
+
+    The backstop for what Playwright's routing cannot see: the hops of a redirect
+    (a script request, or a rendered page itself, sent to another host by a 302),
+    WebSockets and anything else Chromium connects to. Chromium connects to loopback
+    hosts directly whatever the proxy, unless ``<-loopback>`` says otherwise: with it,
+    another local host is refused like any other.
+    """
+    bypass = sorted({*site_hosts, "hankyung.com", ".hankyung.com"})
+    return {"server": DEAD_END_PROXY, "bypass": ",".join(["<-loopback>", *bypass])}
+
+
 def playwright_settings(
     executable: str,
     concurrency: int,
@@ -112,6 +130,7 @@ def playwright_settings(
                 # Fewer renderer processes: ~30% faster and half the memory on 2 cores.
                 "--renderer-process-limit=2",
             ],
+            "proxy": dead_end_proxy(site_hosts),
         },
         # Browser pages at once, apart from CONCURRENT_REQUESTS for plain requests.
         "PLAYWRIGHT_MAX_CONTEXTS": 1,

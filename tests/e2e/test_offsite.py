@@ -112,11 +112,14 @@ def _script_page(script: str, site: str) -> tuple[int, dict[str, str], bytes, st
     return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode(), article_id
 
 
-def _render_crawl(tmp_path: Path, other: RecordingServer, script: str) -> tuple[object, str]:
+def _render_crawl(
+    tmp_path: Path, other: RecordingServer, script: str, routes: dict[str, tuple] | None = None
+) -> tuple[object, str]:
     # The page waits for /wait.js until the other host got something (or 3 s), so a
     # leak reaches the other host before the page is read and closed.
     wait = '<script src="/wait.js"></script>'
     with recording_server("127.0.0.1") as site:
+        site.routes.update(routes or {})
         status, headers, body, article_id = _script_page(script, site.base_url)
         body = body.replace(b"</body>", wait.encode() + b"</body>")
         site.routes[f"/article/{article_id}"] = (status, headers, body)
@@ -148,3 +151,12 @@ def test_a_rendered_page_navigating_away_keeps_its_record(other_host: RecordingS
     assert run.stat("hkcrawl/render/failed") == 1  # so the plain page's record is exported
     assert [item["articleId"] for item in run.items] == [article_id]
     assert run.items[0]["url"].startswith("http://127.0.0.1:")
+
+
+def test_a_rendered_pages_redirect_to_another_host_goes_nowhere(other_host: RecordingServer, tmp_path: Path) -> None:
+    """Playwright's routing sees only the first URL of a redirect: the hop to another
+    host is stopped by the browser's dead-end proxy (browser.dead_end_proxy)."""
+    away = {"/hop": (302, {"Location": f"{other_host.base_url}/stolen"}, b"")}
+    run, article_id = _render_crawl(tmp_path, other_host, "fetch('/hop').catch(() => 0);", routes=away)
+    assert other_host.hits == []
+    assert [item["articleId"] for item in run.items] == [article_id]
