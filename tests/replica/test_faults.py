@@ -262,6 +262,18 @@ def test_redirects_off_the_site_and_to_a_file(fresh_replica: ReplicaServer) -> N
     assert fresh_replica.log.count(kind="article", status=302) == 2
 
 
+def test_off_site_faults_point_where_the_test_says() -> None:
+    with ReplicaServer(SiteModel(articles=40), offsite="http://127.0.0.2:9/") as replica:
+        path = _articles(replica, 1)[0]
+        replica.set_faults("redirect:articles:to=offsite,extra-locs:sitemaps:locs=offsite+ftp")
+        assert fetch(replica.url(path)).headers["location"] == "http://127.0.0.2:9" + path
+        urlset = ET.fromstring(fetch(replica.url("/sitemap/latest-article.xml")).body)
+        assert [loc.text for loc in urlset.iter(f"{SITEMAP}loc")][-2:] == [
+            "http://127.0.0.2:9/sitemap/daily-article/20261120.xml",
+            "ftp://ftp.evil.example/sitemap/daily-article.xml",
+        ]
+
+
 def test_articles_gone_between_list_and_fetch(fresh_replica: ReplicaServer) -> None:
     fresh_replica.set_faults("404:articles:share=0.2")
     listed = fetch(fresh_replica.url("/sitemap/latest-article.xml")).text
