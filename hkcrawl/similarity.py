@@ -313,6 +313,8 @@ class NearDuplicateIndex:
     def _load(self, sigs: np.ndarray, ids: np.ndarray) -> None:
         """Fill rows 0.. with ``sigs`` (oldest first) and chain every band's buckets, in numpy."""
         count = len(sigs)
+        if count == 0:  # nothing to chain (an empty index, stored by a run that saved nothing)
+            return
         self._sigs[:count], self._ids[:count] = sigs, ids
         seqs = np.arange(count, dtype=np.int32)
         for band in range(self.bands):

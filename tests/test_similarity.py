@@ -135,6 +135,14 @@ def test_pickling_keeps_the_articles_and_the_index_keeps_working(bodies: list[st
     assert loaded.match(bodies[15]) is None  # id15 was the oldest of 30, now forgotten
 
 
+def test_an_empty_index_pickles_and_loads(bodies: list[str]) -> None:
+    # A run that saved nothing (the site down) stores an empty index; the next run must read it.
+    loaded = pickle.loads(pickle.dumps(NearDuplicateIndex(0.5, window=30), protocol=pickle.HIGHEST_PROTOCOL))
+    assert len(loaded) == 0 and loaded.match(bodies[0]) is None
+    loaded.add("first", bodies[0])
+    assert loaded.match(bodies[0]).article_id == "first"
+
+
 def test_an_index_of_the_old_format_does_not_load() -> None:
     old = NearDuplicateIndex.__new__(NearDuplicateIndex)
     with pytest.raises(ValueError, match="another hkcrawl version"):

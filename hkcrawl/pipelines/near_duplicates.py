@@ -62,8 +62,10 @@ class NearDuplicatePipeline:
                 if index.threshold == threshold and index.window == self.window:
                     return index, OrderedDict(by_hash)
                 logger.warning("Near-duplicate threshold or window changed: starting a new index")
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
-                logger.warning("Cannot read %s (%s): starting a new near-duplicate index", self.path, error)
+            except Exception as error:
+                # Any unreadable index (cut short, another version, a bug in loading it) only
+                # costs the matches against earlier runs; failing here would fail every later run.
+                logger.warning("Cannot read %s (%r): starting a new near-duplicate index", self.path, error)
         return NearDuplicateIndex(threshold, window=self.window), OrderedDict()
 
     async def process_item(self, item: Article) -> Article:
