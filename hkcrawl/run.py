@@ -299,6 +299,15 @@ class Run:
         self._settled_unwritten.add(article_id)
         self._settled_ids.add(article_id)
 
+    def _unsettled_failed(self) -> None:
+        """A crawl that finished with articles asked for and never settled lost them on the
+        way (Scrapy's scheduler drops a request it has seen, e.g. a redirect back to the
+        page itself, without an errback): not saved, so failures, never a silent "ok"."""
+        for article_id, url in list(self._requested.items()):
+            if article_id not in self._saved:
+                logger.error("Article %s (%s) was asked for but never fetched", article_id, url)
+                self.article_failed(article_id, url, "not_fetched")
+
     def fail(self, reason: str, close_reason: str = FAILED_REASON) -> None:
         """End the run as failed: nothing more is written or marked known."""
         if self.own_failure is not None:
@@ -459,6 +468,8 @@ class Run:
     def spider_closed(self, reason: str) -> None:
         stats = self.stats.get_stats()
         stats.setdefault("finish_reason", reason)
+        if reason == "finished":
+            self._unsettled_failed()
         if self.file is not None and not self.failed:
             self._checkpoint()
         if self.file is not None and not self.failed:

@@ -96,6 +96,7 @@ class HankyungSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         spider.page_parser = parsing.for_crawler(crawler)
         return spider
 
@@ -131,6 +132,14 @@ class HankyungSpider(scrapy.Spider):
 
     def _count_exported(self) -> None:
         self.exported += 1
+
+    def _request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect chain that came back to a URL it had fetched (A → A, A → B → A) is
+        dropped by Scrapy's duplicate filter with no errback: for an article, a failure."""
+        article_id = request.meta.get("hkcrawl_article_id")
+        chain = request.meta.get("redirect_urls") or []
+        if article_id and request.url in chain:
+            self._article_failed(article_id, chain[0], "redirect_loop", f"redirected back to {request.url}")
 
     # Cached: asked for every link of every list page; settings are frozen by then.
     @cached_property
