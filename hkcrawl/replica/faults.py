@@ -296,6 +296,9 @@ class FaultInjector:
             if not rule.matches(target, kind) or not self._selected(rule, target):
                 continue
             if rule.mode == "always" or (rule.mode == "rate" and rule.amount >= 1):
+                if rule.fault == "redirect" and (rule.value or "loop") == "loop" and _HOP not in target:
+                    # A -> A?_hop=1 -> A loops only if the hop is redirected too; else the hop has the page.
+                    return self.breaks_for_good(_with_hop(target), kind)
                 return rule.fault in BREAKING
             if rule.mode == "rate" and rule.amount > 0 and rule.fault not in BREAKING:
                 return False  # sometimes this harmless fault fires first, and the page gets through
@@ -332,11 +335,16 @@ class FaultInjector:
         elif to == "offsite":
             location = self.offsite + target
         elif to == "loop" and _HOP not in target:
-            location = self._site.base + target + ("&" if "?" in target else "?") + _HOP
+            location = self._site.base + _with_hop(target)
         else:  # "self", or the B of a loop going back to A
             location = self._site.base + re.sub(rf"[?&]{_HOP}$", "", target)
         body = f'<html><body>Moved: <a href="{location}">{location}</a></body></html>'.encode()
         return Response(302, HTML, body, kind, (("Location", location),))
+
+
+def _with_hop(target: str) -> str:
+    """The B of a redirect loop A -> B -> A."""
+    return target + ("&" if "?" in target else "?") + _HOP
 
 
 def _status(fault: str, kind: str, retry_after: int) -> Response:

@@ -312,6 +312,25 @@ def test_servable_articles_follow_the_rules_in_order(fresh_replica: ReplicaServe
         assert sorted(availability.servable + availability.unservable) == sorted(ids)
 
 
+def test_a_loop_whose_hop_is_not_redirected_serves_the_page(fresh_replica: ReplicaServer) -> None:
+    # With share < 1 the hop (A?_hop=1) is picked by its own hash: unpicked, it has the page.
+    fresh_replica.set_faults("redirect:articles:share=0.5:to=loop")
+    ids = fresh_replica.model.ids()[:60]
+
+    def reachable(aid: str) -> bool:
+        url = fresh_replica.url(f"/article/{aid}")
+        for _ in range(4):
+            answer = fetch(url)
+            if answer.status != 302:
+                return answer.status == 200
+            url = answer.headers["location"]
+        return False
+
+    served = {aid for aid in ids if reachable(aid)}
+    assert 0 < len(served) < len(ids)
+    assert served == set(fresh_replica.article_availability().servable) & set(ids)
+
+
 def test_sitemap_index_points_off_site(fresh_replica: ReplicaServer) -> None:
     clean = ET.fromstring(fetch(fresh_replica.url("/sitemap/daily-article.xml")).body)
     fresh_replica.set_faults("extra-locs:/sitemap/daily-article.xml")
