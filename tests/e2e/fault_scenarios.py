@@ -20,7 +20,9 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,7 @@ class Scenario:
     stops: bool = False  # challenges enough to stop the crawl: run 1 is "blocked"
     kill_after: int | None = None  # SIGKILL run 1 once the replica served this many article pages
     wait_429: bool = False  # the scenario must show retries that waited out a Retry-After
+    offsite: bool = False  # the fault points off the site: the crawl must show it refused something
 
     @property
     def id(self) -> str:
@@ -89,7 +92,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("10 MB pages, then fixed", "huge:articles:share=0.05", lift=True),
     Scenario("redirect loop, then fixed", "redirect:articles:to=loop", lift=True),
     Scenario("redirect to itself, then fixed", "redirect:articles:share=0.05:to=self", lift=True),
-    Scenario("off-site redirect, then fixed", "redirect:articles:share=0.05:to=offsite", lift=True),
+    Scenario("off-site redirect, then fixed", "redirect:articles:share=0.05:to=offsite", lift=True, offsite=True),
     Scenario("file: redirect, then fixed", "redirect:articles:share=0.05:to=file", lift=True),
     Scenario("challenge burst on articles", "challenge:articles:count=4:scope=site"),
     # robots.txt, then the sitemap and all-news side by side: every request is challenged
@@ -100,7 +103,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("404 between list and fetch, for good", "404:articles:share=0.05"),
     Scenario("404 between list and fetch, then back", "404:articles:share=0.05:count=1"),
-    Scenario("sitemap entries off-site, file:, ftp:, /dev/zero", "extra-locs:sitemaps", discover=SITEMAP),
+    Scenario("sitemap entries off-site, file:, ftp:, /dev/zero", "extra-locs:sitemaps", discover=SITEMAP, offsite=True),
     Scenario("kill -9 mid-crawl", "none", kill_after=30, extra=("-s", "HKCRAWL_CHECKPOINT_ITEMS=10")),
 )  # fmt: skip
 
@@ -110,8 +113,8 @@ class RunResult:
     exit: int
     status: str | None  # the report's; None when the run was killed (no report)
     tried: set[str]  # article ids the replica was asked for
-    failed_articles: int  # the report's failedArticles
-    offsite_refused: int
+    failed_articles: dict[str, int]  # the report's failedArticles, by reason
+    offsite_refused: int  # off-site requests refused, and off-site/bad-scheme links not followed
     stderr: str
     saved: set[str]  # article ids in the finished files once the run was over
 
@@ -200,7 +203,7 @@ def _run(
     """One ``hkcrawl cron``; its requests are added to ``log``."""
     replica.log.clear()
     reports_dir = home / "data" / "hankyung"
-    before = set(reports_dir.glob("*.report.json"))
+    before = set(reports_dir.glob("*.report.json")) | set((home / "logs").glob("*.log"))
     proc = cron(home, cwd, replica.base_url, *scenario.discover, *CRAWL_ARGS, *scenario.extra)
     if kill_after is not None:
         with _held_after(replica, kill_after):
@@ -211,16 +214,26 @@ def _run(
     log += records
     tried = {r.path.split("?")[0].rsplit("/", 1)[-1] for r in records if r.path.startswith("/article/")}
     new_reports = sorted(set(reports_dir.glob("*.report.json")) - before)
+    new_logs = sorted(set((home / "logs").glob("*.log")) - before)
+    log_text = new_logs[-1].read_text(encoding="utf-8", errors="replace") if new_logs else ""
     report = json.loads(new_reports[-1].read_text(encoding="utf-8")) if new_reports else {}
     return RunResult(
         proc.returncode,
         report.get("status"),
         tried,
-        len(report.get("failedArticles", [])),
-        sum(report.get("offsiteRefused", {}).values()),
+        dict(Counter(failure["reason"] for failure in report.get("failedArticles", []))),
+        sum(report.get("offsiteRefused", {}).values())
+        + _stat(log_text, "hkcrawl/links/off_site")
+        + _stat(log_text, "hkcrawl/links/bad_scheme"),
         stderr,
         set(finished_ids(home)),
     )
+
+
+def _stat(log_text: str, name: str) -> int:
+    """A counter from the log's final stats dump (0 if absent)."""
+    found = re.search(rf"'{re.escape(name)}': (\d+)", log_text.rpartition("Dumping Scrapy stats")[2])
+    return int(found[1]) if found else 0
 
 
 @contextmanager
@@ -277,7 +290,7 @@ def _judge(outcome: Outcome, home: Path, model: SiteModel) -> None:
             outcome.wrong_text.append(record["articleId"])
 
 
-def _state_ahead(home: Path, also: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+def _state_ahead(home: Path, also: AbstractSet[str] = frozenset()) -> set[str]:
     """Ids the state calls exported that no finished file (nor ``also``) holds: must be none."""
     return _state_ids(home) - set(finished_ids(home)) - also
 
@@ -306,13 +319,16 @@ def _part_ids(home: Path) -> set[str]:
 def table(outcomes: list[Outcome]) -> str:
     """The README's loss table, one row per scenario."""
     header = (
-        "| scenario | fault spec | run 1: exit / report | faulted requests | servable | saved after run 1 "
-        "| after reruns (reruns) | lost | off-site requests (refused) | silent failure | crash |"
+        "| scenario | fault spec | run 1: exit / report (unsaved by reason) | faulted requests | servable "
+        "| saved after run 1 | after reruns (reruns) | lost | requests to the other host (off-site refused) "
+        "| silent failure | crash |"
     )
     rows = [header, "|" + "---|" * 4 + "---:|" * 4 + "---|---|---|"]
     for o in outcomes:
         first = o.runs[0]
         status = "killed (-9)" if first.status is None and first.exit == -9 else f"{first.exit} / {first.status}"
+        if first.failed_articles:
+            status += " (" + ", ".join(f"{why} {n}" for why, n in sorted(first.failed_articles.items())) + ")"
         rows.append(
             f"| {o.scenario.name} | `{o.scenario.spec}` | {status} | {o.faulted} | {len(o.servable)} "
             f"| {len(o.saved_run1 & o.servable_run1)} of {len(o.servable_run1)} "

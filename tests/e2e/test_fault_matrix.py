@@ -46,3 +46,5 @@ def _assert_the_scenario_happened(outcome: Outcome) -> None:
         assert outcome.faulted > 0, f"{scenario.spec} never fired"
     if scenario.wait_429:
         assert outcome.waited_429 > 0
+    if scenario.offsite:
+        assert outcome.offsite_refused > 0, "nothing off-site was refused: did the fault reach the crawl?"
