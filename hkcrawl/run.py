@@ -344,6 +344,15 @@ class Run:
         self._settled_unwritten.add(article_id)
         self._settled_ids.add(article_id)
 
+    def _unsettled_failed(self) -> None:
+        """A crawl that finished with articles asked for and never settled lost them on the
+        way (Scrapy's scheduler drops a request it has seen, e.g. a redirect back to the
+        page itself, without an errback): not saved, so failures, never a silent "ok"."""
+        for article_id, url in list(self._requested.items()):
+            if article_id not in self._saved:
+                logger.error("Article %s (%s) was asked for but never fetched", article_id, url)
+                self.article_failed(article_id, url, "not_fetched")
+
     def fail(self, reason: str, close_reason: str = FAILED_REASON) -> None:
         """End the run as failed: nothing more is written or marked known."""
         if self.own_failure is not None:
@@ -507,6 +516,8 @@ class Run:
     def spider_closed(self, reason: str) -> None:
         stats = self.stats.get_stats()
         stats.setdefault("finish_reason", reason)
+        if reason == "finished":
+            self._unsettled_failed()
         if self.file is not None and not self.failed:
             self._checkpoint()
         if self.file is not None:
@@ -531,10 +542,6 @@ class Run:
         self.facts.urls_failed = tried - sum(self._url_ok.values())
         self.facts.articles_tried = len(self._saved | set(self._failed) | self._settled_ids)
         self.facts.unsaved = Counter(reason for aid, (_, reason) in self._failed.items() if aid not in self._saved)
-        if stats.get("finish_reason") == "finished" and self._requested:
-            # Asked for, never answered, yet the crawl ran to its end: dropped on the way
-            # (remembered as pending, so the next run fetches them).
-            self.facts.unsaved["not_fetched"] += len(self._requested)
         self.facts.own_failure = self.own_failure
         for line in summary_lines(stats, self.facts):
             logger.info("Summary: %s", line)

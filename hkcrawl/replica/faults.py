@@ -242,11 +242,14 @@ class FaultInjector:
     """Applies a :class:`FaultPlan` to a stream of requests; safe to call from the server's threads.
 
     ``clock`` (``time.monotonic``) times the 429 waits; tests may swap it for their own.
+    ``offsite`` is the "other host" of off-site redirects and sitemap entries: a test
+    points it at a server of its own to see that nothing reaches it.
     """
 
-    def __init__(self, plan: FaultPlan | str | None, seed: int, site: Site) -> None:
+    def __init__(self, plan: FaultPlan | str | None, seed: int, site: Site, offsite: str = EVIL) -> None:
         self.plan = FaultPlan.parse(plan)
         self.seed = seed
+        self.offsite = offsite.rstrip("/")
         self.clock: Callable[[], float] = time.monotonic
         self._site = site
         self._lock = threading.Lock()
@@ -293,6 +296,9 @@ class FaultInjector:
             if not rule.matches(target, kind) or not self._selected(rule, target):
                 continue
             if rule.mode == "always" or (rule.mode == "rate" and rule.amount >= 1):
+                if rule.fault == "redirect" and (rule.value or "loop") == "loop" and _HOP not in target:
+                    # A -> A?_hop=1 -> A loops only if the hop is redirected too; else the hop has the page.
+                    return self.breaks_for_good(_with_hop(target), kind)
                 return rule.fault in BREAKING
             if rule.mode == "rate" and rule.amount > 0 and rule.fault not in BREAKING:
                 return False  # sometimes this harmless fault fires first, and the page gets through
@@ -321,19 +327,24 @@ class FaultInjector:
             return Decision(fault, replace(response, content_type=declared))
         if fault == "huge":
             return Decision(fault, replace(response, body=_padded(response.body, int(rule.value or 10))))
-        return Decision(fault, replace(response, body=_extra_locs(response.body, rule.value)))
+        return Decision(fault, replace(response, body=_extra_locs(response.body, rule.value, self.offsite)))
 
     def _redirect(self, to: str, target: str, kind: str) -> Response:
         if to == "file":
             location = "file:///etc/passwd"
         elif to == "offsite":
-            location = EVIL + target
+            location = self.offsite + target
         elif to == "loop" and _HOP not in target:
-            location = self._site.base + target + ("&" if "?" in target else "?") + _HOP
+            location = self._site.base + _with_hop(target)
         else:  # "self", or the B of a loop going back to A
             location = self._site.base + re.sub(rf"[?&]{_HOP}$", "", target)
         body = f'<html><body>Moved: <a href="{location}">{location}</a></body></html>'.encode()
         return Response(302, HTML, body, kind, (("Location", location),))
+
+
+def _with_hop(target: str) -> str:
+    """The B of a redirect loop A -> B -> A."""
+    return target + ("&" if "?" in target else "?") + _HOP
 
 
 def _status(fault: str, kind: str, retry_after: int) -> Response:
@@ -357,9 +368,9 @@ def _padded(body: bytes, megabytes: int) -> bytes:
     return body + padding if at < 0 else body[:at] + padding + body[at:]
 
 
-def _extra_locs(body: bytes, names: str) -> bytes:
+def _extra_locs(body: bytes, names: str, offsite: str = EVIL) -> bytes:
     """``body`` (a sitemap index or urlset) with off-site ``<loc>`` entries before its closing tag."""
-    locs = [EXTRA_LOCS[name] for name in (names.split("+") if names else EXTRA_LOCS)]
+    locs = [EXTRA_LOCS[name].replace(EVIL, offsite, 1) for name in (names.split("+") if names else EXTRA_LOCS)]
     for closing, entry in ((b"</sitemapindex>", b"sitemap"), (b"</urlset>", b"url")):
         at = body.rfind(closing)
         if at >= 0:

@@ -24,7 +24,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from hkcrawl.replica.challenge import CHALLENGE_HEADERS, ChallengePolicy, Challenger, challenge_page
-from hkcrawl.replica.faults import Decision, FaultInjector, FaultPlan
+from hkcrawl.replica.faults import EVIL, Decision, FaultInjector, FaultPlan
 from hkcrawl.replica.model import SiteModel
 from hkcrawl.replica.site import HTML, Response, Site
 
@@ -213,7 +213,9 @@ class ReplicaServer:
     ``"path:/feed"``) or a :class:`ChallengePolicy`; change it while running with
     :meth:`set_challenge`. ``faults`` is a fault spec (``"500:articles:rate=0.1,503:lists:count=3"``,
     see :mod:`hkcrawl.replica.faults`) or a :class:`FaultPlan`, seeded by the model's seed;
-    change it while running with :meth:`set_faults`. ``base_url`` overrides the URL written into pages (for a
+    change it while running with :meth:`set_faults`; ``offsite`` is where off-site faults point
+    (``http://evil.example``; a test's own server to check nothing reaches it).
+    ``base_url`` overrides the URL written into pages (for a
     replica behind a proxy); by default it is ``http://host:port``.
     """
 
@@ -227,6 +229,7 @@ class ReplicaServer:
         base_url: str | None = None,
         verbose: bool = False,
         faults: str | FaultPlan | None = "none",
+        offsite: str = EVIL,
     ) -> None:
         self.model = model if model is not None else SiteModel()
         self.challenger = Challenger(ChallengePolicy.parse(challenge, challenge_status), seed=self.model.seed)
@@ -241,6 +244,7 @@ class ReplicaServer:
         self.faults: FaultInjector | None = None
         #: Set by stop(): wakes stalled answers.
         self.stopping = threading.Event()
+        self.offsite = offsite
         self.set_faults(faults)
         self._thread: threading.Thread | None = None
         self._rays = 0
@@ -270,7 +274,7 @@ class ReplicaServer:
     def set_faults(self, spec: str | FaultPlan | None) -> FaultPlan:
         """Replace the fault plan; counts, bursts and 429 waits start again from zero."""
         plan = FaultPlan.parse(spec)
-        self.faults = FaultInjector(plan, self.model.seed, self.site) if plan.rules else None
+        self.faults = FaultInjector(plan, self.model.seed, self.site, self.offsite) if plan.rules else None
         return plan
 
     @property

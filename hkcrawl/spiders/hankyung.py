@@ -135,11 +135,14 @@ class HankyungSpider(scrapy.Spider):
         self.exported += 1
 
     def _on_request_dropped(self, request: scrapy.Request) -> None:
-        """A redirect hop the scheduler dropped as already seen is a redirect loop (A -> B -> A):
-        without this, the article would vanish with only a dupefilter count."""
-        if not request.meta.get("redirect_urls") or request.errback is None:
+        """A redirect chain that came back to a URL it had fetched (A -> A, A -> B -> A) is
+        dropped by Scrapy's duplicate filter with neither callback nor errback: without this,
+        the page would vanish with only a dupefilter count. (Another URL form redirecting to
+        an article already fetched is no loop: its chain does not hold the URL.)"""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url not in chain:
             return
-        asked = _asked_url(request)
+        asked = chain[0]
         article_id = request.meta.get("hkcrawl_article_id")
         if article_id or request.callback == self.parse_article:
             article_id = article_id or urls.article_id_from_url(asked)

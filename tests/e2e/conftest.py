@@ -6,10 +6,12 @@ Each article fixture is served under all four URL forms the site has used
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +134,38 @@ def run_crawl(
     raw = output.read_bytes() if output is not None and output.exists() else b""
     items = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     return CrawlRun(proc.returncode, proc.stderr, items, raw)
+
+
+def finished_ids(work: Path) -> list[str]:
+    """Article ids in the finished run files under ``work`` (never a running or dead run's .part)."""
+    return [record["articleId"] for record in finished_records(work)]
+
+
+def finished_records(work: Path) -> list[dict]:
+    records = []
+    for path in sorted((work / "data" / "hankyung").glob("*.jsonl*")):
+        if path.name.endswith(".part"):
+            continue
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        records += [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    return records
+
+
+def reports(work: Path) -> list[dict]:
+    """The run reports under ``work``, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted((work / "data" / "hankyung").glob("*.report.json"))]
+
+
+def cron(home: Path, cwd: Path, base_url: str, *extra: str) -> subprocess.Popen[str]:
+    """The real ``hkcrawl cron --dir home`` as crontab runs it, against a local site."""
+    hkcrawl = Path(sys.executable).with_name("hkcrawl")
+    crawl_args = ["-s", f"HANKYUNG_BASE_URL={base_url}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    # cron's environment: no PATH beyond the basics, no HOME, no terminal, another directory.
+    return subprocess.Popen(
+        ["env", "-i", "PATH=/usr/bin:/bin", str(hkcrawl), "cron", "--dir", str(home), "--", *crawl_args, *extra],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,23 +15,9 @@ from pathlib import Path
 from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.lock import DirectoryLock
 from hkcrawl.replica import ReplicaServer
-from tests.e2e.conftest import run_crawl
+from tests.e2e.conftest import cron, finished_ids, reports, run_crawl
 
 FULL = ["-a", "max_pages=1000"]
-
-
-def _finished_ids(work: Path) -> list[str]:
-    ids = []
-    for path in sorted((work / "data" / "hankyung").glob("*.jsonl*")):
-        if path.name.endswith(".part"):
-            continue
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        ids += [json.loads(line)["articleId"] for line in raw.decode("utf-8").splitlines()]
-    return ids
-
-
-def _reports(work: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((work / "data" / "hankyung").glob("*.report.json"))]
 
 
 def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -44,7 +28,7 @@ def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path) 
     assert first.returncode == 0, first.log[-2000:]
     before = set(model.ids())
     modified_before = {aid: model.modified(aid) for aid in before}
-    assert set(_finished_ids(tmp_path)) == before
+    assert set(finished_ids(tmp_path)) == before
 
     model.now = end
     new = set(model.ids()) - before
@@ -56,10 +40,10 @@ def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path) 
     assert second.returncode == 0, second.log[-2000:]
     fetched = {r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/")}
     assert fetched == new | edited  # no unchanged known article downloaded again
-    report = _reports(tmp_path)[-1]
+    report = reports(tmp_path)[-1]
     assert (report["new"], report["updated"], report["status"]) == (len(new), len(edited), "ok")
     assert report["knownSkipped"] > 0
-    assert set(_finished_ids(tmp_path)) == before | new
+    assert set(finished_ids(tmp_path)) == before | new
     assert second.stat("hkcrawl/lists/stopped/known") > 0
 
 
@@ -95,7 +79,7 @@ def test_sigkill_at_any_moment_loses_no_article(replica: ReplicaServer, tmp_path
     for articles in (0, 7, 40, 90, 160):
         _kill_after(command, tmp_path, replica, articles)
     leftovers = list((tmp_path / "data" / "hankyung").glob("*.part"))
-    killed_ids = set(_finished_ids(tmp_path))
+    killed_ids = set(finished_ids(tmp_path))
     # The state never runs ahead of the files: whatever it calls known is in some file, finished or .part.
     known = {
         row[0]
@@ -113,7 +97,7 @@ def test_sigkill_at_any_moment_loses_no_article(replica: ReplicaServer, tmp_path
     final = run_crawl(FULL, replica.base_url, tmp_path, None)
     assert final.returncode == 0, final.log[-2000:]
     assert not list((tmp_path / "data" / "hankyung").glob("*.part"))
-    assert set(_finished_ids(tmp_path)) == set(replica.model.ids())
+    assert set(finished_ids(tmp_path)) == set(replica.model.ids())
     assert final.stat("hkcrawl/output/recovered_files") == len(leftovers)
 
 
@@ -128,13 +112,13 @@ def test_jobdir_pause_and_resume(replica: ReplicaServer, tmp_path: Path) -> None
     proc.send_signal(signal.SIGINT)  # Scrapy's graceful stop: the queue stays in JOBDIR
     _, log = proc.communicate(timeout=60)
     assert "'finish_reason': 'shutdown'" in log
-    paused = set(_finished_ids(tmp_path))
+    paused = set(finished_ids(tmp_path))
     assert 0 < len(paused) < len(replica.model.ids())
     resumed = subprocess.run(
         command, cwd=tmp_path, env=crawl_environment(), capture_output=True, text=True, timeout=120
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert set(_finished_ids(tmp_path)) == set(replica.model.ids())
+    assert set(finished_ids(tmp_path)) == set(replica.model.ids())
 
 
 def test_gzip_output(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -146,47 +130,33 @@ def test_gzip_output(replica: ReplicaServer, tmp_path: Path) -> None:
         {"HKCRAWL_OUTPUT_GZIP": "True"},
     )
     assert len(list((tmp_path / "data" / "hankyung").glob("*.jsonl.gz"))) == 1
-    assert len(_finished_ids(tmp_path)) == replica.model.page_size
-
-
-def _cron(home: Path, cwd: Path, base_url: str, *extra: str) -> subprocess.Popen[str]:
-    hkcrawl = Path(sys.executable).with_name("hkcrawl")
-    crawl_args = ["-s", f"HANKYUNG_BASE_URL={base_url}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    # cron's environment: no PATH beyond the basics, no HOME, no terminal, another directory.
-    return subprocess.Popen(
-        ["env", "-i", "PATH=/usr/bin:/bin", str(hkcrawl), "cron", "--dir", str(home), "--", *crawl_args, *extra],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    assert len(finished_ids(tmp_path)) == replica.model.page_size
 
 
 def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "hkcrawl-home", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    first = _cron(home, elsewhere, replica.base_url, "-a", "max_pages=1000")
+    first = cron(home, elsewhere, replica.base_url, "-a", "max_pages=1000")
     time.sleep(0.3)
-    second = _cron(home, elsewhere, replica.base_url)
+    second = cron(home, elsewhere, replica.base_url)
     _, second_err = second.communicate(timeout=60)
     first_out, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     assert first_out == first_err == ""  # silent when all is well: cron mails only failures
     assert second.returncode == 75
     assert "another hkcrawl run is in progress" in second_err and "not starting" in second_err
-    assert set(_finished_ids(home)) == set(replica.model.ids())
+    assert set(finished_ids(home)) == set(replica.model.ids())
     assert list((home / "logs").glob("hankyung-*.log"))
     assert not list(elsewhere.iterdir())
 
     replica.set_challenge("all")
-    blocked = _cron(
+    blocked = cron(
         home, elsewhere, replica.base_url, "-s", "HKCRAWL_BLOCK_BACKOFF=0.01", "-s", "HKCRAWL_BLOCK_MAX_DELAY=0.05"
     )
     _, err = blocked.communicate(timeout=120)
     assert blocked.returncode == 3
     assert "blocked by the site" in err
-    assert _reports(home)[-1]["status"] == "blocked"
+    assert reports(home)[-1]["status"] == "blocked"
 
 
 def test_cron_locks_the_state_directory_it_is_given(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -194,7 +164,7 @@ def test_cron_locks_the_state_directory_it_is_given(replica: ReplicaServer, tmp_
     other_run = DirectoryLock(home / "shared-state")  # another run using that state
     other_run.acquire()
     try:
-        busy = _cron(home, tmp_path, replica.base_url, "-s", "HKCRAWL_STATE_DIR=shared-state")
+        busy = cron(home, tmp_path, replica.base_url, "-s", "HKCRAWL_STATE_DIR=shared-state")
         _, err = busy.communicate(timeout=60)
     finally:
         other_run.release()
@@ -215,7 +185,7 @@ def test_zero_new_articles_for_too_long_fails(replica: ReplicaServer, tmp_path: 
     )
     assert quiet.returncode == 1
     assert "no new article since" in quiet.log
-    assert _reports(tmp_path)[-1]["status"] == "failed"
+    assert reports(tmp_path)[-1]["status"] == "failed"
 
 
 def test_layout_drift_fails_the_run(replica: ReplicaServer, tmp_path: Path) -> None:

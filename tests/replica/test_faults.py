@@ -262,6 +262,18 @@ def test_redirects_off_the_site_and_to_a_file(fresh_replica: ReplicaServer) -> N
     assert fresh_replica.log.count(kind="article", status=302) == 2
 
 
+def test_off_site_faults_point_where_the_test_says() -> None:
+    with ReplicaServer(SiteModel(articles=40), offsite="http://127.0.0.2:9/") as replica:
+        path = _articles(replica, 1)[0]
+        replica.set_faults("redirect:articles:to=offsite,extra-locs:sitemaps:locs=offsite+ftp")
+        assert fetch(replica.url(path)).headers["location"] == "http://127.0.0.2:9" + path
+        urlset = ET.fromstring(fetch(replica.url("/sitemap/latest-article.xml")).body)
+        assert [loc.text for loc in urlset.iter(f"{SITEMAP}loc")][-2:] == [
+            "http://127.0.0.2:9/sitemap/daily-article/20261120.xml",
+            "ftp://ftp.evil.example/sitemap/daily-article.xml",
+        ]
+
+
 def test_articles_gone_between_list_and_fetch(fresh_replica: ReplicaServer) -> None:
     fresh_replica.set_faults("404:articles:share=0.2")
     listed = fetch(fresh_replica.url("/sitemap/latest-article.xml")).text
@@ -298,6 +310,25 @@ def test_servable_articles_follow_the_rules_in_order(fresh_replica: ReplicaServe
         availability = fresh_replica.article_availability()
         assert len(availability.unservable) == unservable, spec
         assert sorted(availability.servable + availability.unservable) == sorted(ids)
+
+
+def test_a_loop_whose_hop_is_not_redirected_serves_the_page(fresh_replica: ReplicaServer) -> None:
+    # With share < 1 the hop (A?_hop=1) is picked by its own hash: unpicked, it has the page.
+    fresh_replica.set_faults("redirect:articles:share=0.5:to=loop")
+    ids = fresh_replica.model.ids()[:60]
+
+    def reachable(aid: str) -> bool:
+        url = fresh_replica.url(f"/article/{aid}")
+        for _ in range(4):
+            answer = fetch(url)
+            if answer.status != 302:
+                return answer.status == 200
+            url = answer.headers["location"]
+        return False
+
+    served = {aid for aid in ids if reachable(aid)}
+    assert 0 < len(served) < len(ids)
+    assert served == set(fresh_replica.article_availability().servable) & set(ids)
 
 
 def test_sitemap_index_points_off_site(fresh_replica: ReplicaServer) -> None:

@@ -1,0 +1,50 @@
+"""The Run component's verdict on its own, without a crawl: what it must never call "ok"."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from scrapy.utils.test import get_crawler
+
+import hkcrawl.settings as project_settings
+from hkcrawl.run import Run
+from hkcrawl.spiders.hankyung import HankyungSpider
+
+ARTICLE = "2026112056423"
+URL = f"http://127.0.0.1:1/article/{ARTICLE}"
+
+
+def _closed(tmp_path: Path, reason: str) -> Run:
+    """A run that asked for one article and closed for ``reason`` without ever settling it."""
+    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    settings.update(HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"))
+    crawler = get_crawler(HankyungSpider, settings)
+    crawler._apply_settings()
+    run = Run(crawler)
+    run.ensure_open()
+    run.article_requested(ARTICLE, URL)
+    run.url_done(URL, ok=True)
+    run.stats.set_value("response_received_count", 1)
+    run.spider_closed(reason)
+    return run
+
+
+def _failures(tmp_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(tmp_path / "state" / "hankyung.sqlite3") as db:
+        return list(db.execute("SELECT article_id, reason FROM failures"))
+
+
+def test_an_article_asked_for_and_never_settled_fails_a_finished_run(tmp_path: Path) -> None:
+    # Scrapy can drop a request with no callback or errback at all (its duplicate filter
+    # does, for a redirect back to a page already fetched): the run must not call that ok.
+    run = _closed(tmp_path, "finished")
+    assert run.status == "failed" and "not_fetched 1" in run.failure
+    assert run.report["failedArticles"] == [{"articleId": ARTICLE, "url": URL, "reason": "not_fetched"}]
+    assert _failures(tmp_path) == [(ARTICLE, "not_fetched")]
+
+
+def test_articles_left_by_max_articles_stay_pending_and_the_run_is_ok(tmp_path: Path) -> None:
+    run = _closed(tmp_path, "max_articles")
+    assert run.status == "ok" and run.report["failedArticles"] == []
+    assert _failures(tmp_path) == [(ARTICLE, "interrupted")]
