@@ -35,10 +35,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Python puts this script's folder first on sys.path, where benchmarks/incremental.py
-# would stand in for the ``incremental`` package that Twisted (under Scrapy) imports.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
-    del sys.path[0]
 FIXTURES = ROOT / "tests" / "fixtures" / "articles"
 BODY_TARGET, FIELD_TARGET, SPEED_TARGET = 0.99, 0.95, 5.0
 

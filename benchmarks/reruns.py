@@ -1,6 +1,6 @@
 """Reruns against the replica: requests per new article, and a rerun with nothing new.
 
-    .venv/bin/python benchmarks/incremental.py [--articles 5000] [--new 100]
+    .venv/bin/python benchmarks/reruns.py [--articles 5000] [--new 100]
 
 1. full crawl of the replica with its clock held back (the first run);
 2. the clock moves on until --new more articles are published; a rerun must fetch
