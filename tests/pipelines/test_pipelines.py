@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -34,9 +36,14 @@ def _article(url: str = URL, **fields: object) -> Article:
 
 @pytest.fixture
 def crawler():
-    crawler = get_crawler()
+    # Checks run here, not in the helper process (tests/test_parsing.py covers that path).
+    crawler = get_crawler(settings_dict={"HKCRAWL_PARSER_PROCESS": "off"})
     crawler.stats.open_spider()
     return crawler
+
+
+def _validate(pipeline: ValidatePipeline, item: Article) -> Article:
+    return asyncio.run(pipeline.process_item(item))
 
 
 def test_clean_counts_each_rule(crawler) -> None:
@@ -52,13 +59,13 @@ def test_clean_counts_each_rule(crawler) -> None:
 def test_validate_drops_a_record_missing_a_required_field(crawler, missing: str) -> None:
     pipeline = ValidatePipeline.from_crawler(crawler)
     with pytest.raises(DropItem, match=missing):
-        pipeline.process_item(_article(**{missing: None}))
+        _validate(pipeline, _article(**{missing: None}))
     assert crawler.stats.get_value(f"hkcrawl/dropped/missing_{missing}") == 1
 
 
 def test_validate_passes_a_complete_record(crawler) -> None:
     item = _article()
-    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+    assert _validate(ValidatePipeline.from_crawler(crawler), item) is item
 
 
 @pytest.mark.parametrize(
@@ -75,7 +82,7 @@ def test_validate_drops_a_record_the_schema_refuses(crawler, caplog, fields: dic
     """Whatever slipped past the parser, the crawl never writes a line ``hkcrawl validate`` rejects."""
     pipeline = ValidatePipeline.from_crawler(crawler)
     with pytest.raises(DropItem, match="not valid against the record schema"):
-        pipeline.process_item(_article(**fields))
+        _validate(pipeline, _article(**fields))
     assert crawler.stats.get_value("hkcrawl/dropped/schema") == 1
     assert crawler.stats.get_value("hkcrawl/dropped/invalid") == 1
     assert f"schema: 2022061771721: {where}: " in caplog.text
