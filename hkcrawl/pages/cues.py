@@ -24,17 +24,15 @@ from hkcrawl.sections import section_name
 
 _HOME_CRUMBS = frozenset({"홈", "home", "한국경제", "한경닷컴", "hankyung", "hankyung.com"})
 _CRUMB_SEPARATORS = frozenset({">", "›", "/", "|", "·", ">>", "»"})
-#: Blocks whose links are never related articles: most-read, rankings, recommendations (§3.7).
-_NOT_RELATED = re.compile(r"popular|ranking|rank|recommend|most|best|pick|interest|추천")
 ONE_SEGMENT = re.compile(r"^/([a-z][a-z0-9-]*)/?$")
 _TWO_SEGMENT_HREF = re.compile(r"^(?:https?:)?(?://[^/]+)?/[a-z][a-z0-9-]*/[a-z0-9][a-z0-9-]*/?$")
 TWO_SEGMENTS = re.compile(r"^/([a-z][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)/?$")
 
 # Visible labels (seed page, §3.2), looked up by text whatever element carries them.
-RELATED_HEADINGS = TextQuery("관련 뉴스", "관련뉴스", "관련 기사", "관련기사")
-PUBLISHED_LABEL = TextQuery("입력", match="prefix")
-MODIFIED_LABEL = TextQuery("수정", match="prefix")
-PRINT_LABEL = TextQuery("지면", match="prefix")
+RELATED_HEADINGS = TextQuery("관련 뉴스", "관련뉴스", "관련 기사", "관련기사", article_only=True)
+PUBLISHED_LABEL = TextQuery("입력", match="prefix", article_only=True)
+MODIFIED_LABEL = TextQuery("수정", match="prefix", article_only=True)
+PRINT_LABEL = TextQuery("지면", match="prefix", article_only=True)
 #: Subscriber-only prompts (checked with body.PAYWALL_TEXT) and the 프리미엄9 closing line (§3.2).
 PAYWALL_NODES = TextQuery("구독자 전용", "구독자전용", "구독 후", "구독후", match="contains", article_only=True)
 CLOSING_LINE = TextQuery("프리미엄9의 모든 콘텐츠는", match="contains", article_only=True)
@@ -61,14 +59,16 @@ def slug_path(href: str | None, page: Precomputed, pattern: re.Pattern[str]) -> 
     return None if "/article/" in path else pattern.match(path)
 
 
-def in_excluded_block(element: etree._Element, stop: etree._Element | None = None) -> bool:
+def in_excluded_block(page: Precomputed, element: etree._Element, stop: etree._Element | None = None) -> bool:
     """Inside a most-read / ranking / recommendation block (by class or id), below ``stop``."""
-    node: etree._Element | None = element
-    while node is not None and node is not stop:
-        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-        if words.strip() and _NOT_RELATED.search(words):
+    excluded = page.index.excluded_blocks
+    if not excluded:
+        return False
+    for node in (element, *element.iterancestors()):
+        if node is stop:
+            return False
+        if node in excluded:
             return True
-        node = node.getparent()
     return False
 
 
@@ -191,7 +191,7 @@ def tag_links(page: Precomputed) -> list[str]:
     after = set(body.itersiblings())
     return [
         joined_text(a) for a in page.find(_TAG_LINKS)
-        if any(ancestor in after for ancestor in a.iterancestors()) and not in_excluded_block(a)
+        if any(ancestor in after for ancestor in a.iterancestors()) and not in_excluded_block(page, a)
     ]  # fmt: skip
 
 
@@ -204,13 +204,13 @@ def related_boxes(page: Precomputed) -> list[etree._Element]:
 
 
 def _related_boxes(page: Precomputed) -> list[etree._Element]:
-    boxes = [box for box in page.index.with_class_word("relat") if not in_excluded_block(box)]
+    boxes = [box for box in page.index.with_class_word("relat") if not in_excluded_block(page, box)]
     chosen = set(boxes)
     return [box for box in boxes if not any(ancestor in chosen for ancestor in box.iterancestors())]
 
 
-def links_in(boxes: list[etree._Element]) -> list[etree._Element]:
-    return [a for box in boxes for a in LINKS(box) if not in_excluded_block(a, box)]
+def links_in(page: Precomputed, boxes: list[etree._Element]) -> list[etree._Element]:
+    return [a for box in boxes for a in LINKS(box) if not in_excluded_block(page, a, box)]
 
 
 def links_after_related_heading(page: Precomputed) -> list[list[etree._Element]]:
@@ -222,7 +222,7 @@ def links_after_related_heading(page: Precomputed) -> list[list[etree._Element]]
         # Up from the heading to the block that holds its links.
         while box is not None and box.tag not in ("body", "html") and not _links_besides(box, heading):
             box = box.getparent()
-        if box is None or in_excluded_block(box):
+        if box is None or in_excluded_block(page, box):
             continue
         links, started = [], False
         for node in box.iter():
@@ -230,7 +230,7 @@ def links_after_related_heading(page: Precomputed) -> list[list[etree._Element]]
                 started = True
             elif started and node.text and normalize_space(node.text) in WIDGET_LABELS:
                 break
-            elif started and node.tag == "a" and node.get("href") and not in_excluded_block(node, box):
+            elif started and node.tag == "a" and node.get("href") and not in_excluded_block(page, node, box):
                 links.append(node)
         found.append(links)
     return found

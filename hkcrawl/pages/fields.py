@@ -325,7 +325,7 @@ class ArticleFields:
                 (
                     (
                         "related_class",
-                        lambda: self._canonical_links(cues.links_in(cues.related_boxes(self.page)), own_id),
+                        lambda: self._canonical_links(cues.links_in(self.page, cues.related_boxes(self.page)), own_id),
                     ),
                     (
                         "related_heading",

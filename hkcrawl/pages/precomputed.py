@@ -84,6 +84,13 @@ def parse_html(text: str, utf8_body: bytes | None = None) -> tuple[etree._Elemen
     return (root if root is not None else etree.fromstring(b"<html/>", parser=parser)), too_deep
 
 
+#: Class or id words of blocks whose links are never related articles: most-read,
+#: rankings, recommendations (§3.7), matched as whole names.
+_NOT_RELATED = re.compile(
+    r"^[^\n]*(?:popular|ranking|rank|recommend|most|best|pick|interest|추천)[^\n]*$", re.MULTILINE
+)
+
+
 class PageIndex:
     """The page's elements by class and id, from one pass over the tree.
 
@@ -124,6 +131,20 @@ class PageIndex:
 
     def all(self, class_name: str, tag: str | None = None) -> list[etree._Element]:
         return [e for e in self.by_class.get(class_name, ()) if tag is None or e.tag == tag]
+
+    @cached_property
+    def excluded_blocks(self) -> frozenset[etree._Element]:
+        """Most-read / ranking / recommendation blocks by class or id (never related articles)."""
+        names = "\n".join([*self.by_class, *self.by_id]).lower()
+        found = set()
+        for name in set(_NOT_RELATED.findall(names)):
+            for cased, elements in self.by_class.items():
+                if cased.lower() == name:
+                    found.update(elements)
+            for cased, element in self.by_id.items():
+                if cased.lower() == name:
+                    found.add(element)
+        return frozenset(found)
 
     def with_class_word(self, word: str) -> list[etree._Element]:
         """Elements one of whose classes contains ``word`` (any case): the class cues
@@ -299,9 +320,11 @@ class TextQuery(Query):
         self.match = match
 
     def gated(self, html: str) -> bool:
-        """A label must start a text node ("…>입력 <span…"): a word inside body text
-        ("불투명해지면서" holds 지면) does not open the XPath."""
-        return any(map(partial(_starts_text, html), self.gates)) if self.match != "contains" else super().gated(html)
+        """On the whole source, a label must start a text node ("…>관련 뉴스<…"): a
+        word inside body text ("불투명해지면서" holds 지면) does not open the XPath."""
+        if self.match == "contains" or self.article_only:
+            return super().gated(html)
+        return any(map(partial(_starts_text, html), self.gates))
 
     def __call__(self, page: Precomputed) -> list[etree._Element]:
         found: list[etree._Element] = []
