@@ -29,7 +29,8 @@ _TWO_SEGMENT_HREF = re.compile(r"^(?:https?:)?(?://[^/]+)?/[a-z][a-z0-9-]*/[a-z0
 TWO_SEGMENTS = re.compile(r"^/([a-z][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)/?$")
 
 # Visible labels (seed page, §3.2), looked up by text whatever element carries them.
-RELATED_HEADINGS = TextQuery("관련 뉴스", "관련뉴스", "관련 기사", "관련기사", article_only=True)
+# Anywhere on the page: the related block may sit outside the article's own block.
+RELATED_HEADINGS = TextQuery("관련 뉴스", "관련뉴스", "관련 기사", "관련기사", gates=("관련",))
 PUBLISHED_LABEL = TextQuery("입력", match="prefix", article_only=True)
 MODIFIED_LABEL = TextQuery("수정", match="prefix", article_only=True)
 PRINT_LABEL = TextQuery("지면", match="prefix", article_only=True)

@@ -313,9 +313,12 @@ class TextQuery(Query):
     visible labels the seed page proves exist (``관련 뉴스``, ``입력``, ``지면`` …),
     found whatever element or class carries them."""
 
-    def __init__(self, *labels: str, match: str = "exact", article_only: bool = False) -> None:
+    def __init__(
+        self, *labels: str, match: str = "exact", article_only: bool = False, gates: tuple[str, ...] = ()
+    ) -> None:
+        """``gates``: shorter words every label holds (one search instead of one per label)."""
         either = " or ".join(f"contains(., '{label}')" for label in labels)
-        super().__init__(f"//text()[{either}]", labels, article_only)
+        super().__init__(f"//text()[{either}]", gates or labels, article_only)
         self.labels = labels
         self.match = match
 

@@ -49,7 +49,7 @@ def test_article_without_body_is_reported_and_not_valid(seed_page: Path) -> None
     # itemprop cue finds the body, see tests/pages/test_field_cues.py).
     html = seed_page.read_text(encoding="utf-8")
     start = html.index('itemprop="articleBody">') + len('itemprop="articleBody">')
-    html = html[:start] + html[html.index("</div>\n  <div class=\"reaction\"", start) :]
+    html = html[:start] + html[html.index('</div>\n  <div class="reaction"', start) :]
     result = build_record(html.encode(), fixture_url(seed_page))
     assert result.article is not None and result.article.headline
     assert "no_body" in result.problems
