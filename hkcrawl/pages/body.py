@@ -78,7 +78,7 @@ def _box_around(element: etree._Element, container: etree._Element) -> etree._El
 def boilerplate_boxes(container: etree._Element) -> frozenset[etree._Element]:
     """Paywall boxes and widgets inside ``container``, found by their text."""
     boxes: set[etree._Element] = set()
-    text = "".join(container.itertext())
+    text = etree.tostring(container, method="text", encoding=str, with_tail=False)
     if not any(word in text for word in _BOX_WORDS):
         return frozenset()
     for element in _BOX_TEXT(container):

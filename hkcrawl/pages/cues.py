@@ -38,12 +38,6 @@ PRINT_LABEL = TextQuery("지면", match="prefix", article_only=True)
 PAYWALL_NODES = TextQuery("구독자 전용", "구독자전용", "구독 후", "구독후", match="contains", article_only=True)
 CLOSING_LINE = TextQuery("프리미엄9의 모든 콘텐츠는", match="contains", article_only=True)
 _ARIA_CURRENT = Query("//*[@aria-current]", ("aria-current",))
-_BREADCRUMB_BOXES = Query(
-    "//*[contains(translate(@class, 'BREADCUM', 'breadcum'), 'breadcrumb') or contains(@itemtype, 'BreadcrumbList')"
-    " or contains(translate(@aria-label, 'BREADCUM', 'breadcum'), 'breadcrumb')]",
-    ("readcrumb", "READCRUMB"),
-)
-_TAG_LINKS = Query("//a[contains(@href, '/tag/')]", ('="/tag/', "hankyung.com/tag/"))
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _FOLLOWING = etree.XPath("following::*")
 LINKS = etree.XPath("//a[contains(@href, '/tag/')]")
@@ -83,10 +77,10 @@ def section_title(page: Precomputed) -> str | None:
 
 def crumb(page: Precomputed, depth: int) -> str | None:
     """The ``depth``-th breadcrumb after "home" (0: section, 1: sub-section), from
-    JSON-LD's BreadcrumbList or a breadcrumb element's texts."""
+    JSON-LD's BreadcrumbList or the texts of an element whose class mentions "breadcrumb"."""
     crumbs = page.breadcrumbs
     if not crumbs:
-        for box in page.find(_BREADCRUMB_BOXES):
+        for box in page.index.with_class_word("breadcrumb"):
             crumbs = [normalize_space(text) for text in box.itertext()]
             if crumbs := [c for c in crumbs if c and c not in _CRUMB_SEPARATORS]:
                 break
@@ -113,7 +107,9 @@ def marked_item(page: Precomputed, path: re.Pattern[str], header_only: bool) -> 
         if header_only and not page.in_header_area(item):
             continue
         link = item if item.tag == "a" else next(iter(LINKS(item)), None)
-        if link is not None and slug_path(link.get("href"), page, path):
+        href = link.get("href", "").strip() if link is not None else ""
+        two = bool(_TWO_SEGMENT_HREF.match(href))
+        if href and two == (path is TWO_SEGMENTS) and slug_path(href, page, path):
             values.add(joined_text(link))
     return values.pop() if len(values) == 1 else None
 
@@ -185,15 +181,18 @@ def labelled(
 
 
 def tag_links(page: Precomputed) -> list[str]:
-    """``/tag/`` link texts after the body container, outside most-read blocks."""
+    """``/tag/`` link texts in the blocks right after the body container (where the
+    tag box sits), outside most-read blocks."""
     body = page.body
     if body is None:
         return []
-    after = set(body.itersiblings())
     return [
-        joined_text(a) for a in page.find(_TAG_LINKS)
-        if any(ancestor in after for ancestor in a.iterancestors()) and not in_excluded_block(page, a)
-    ]  # fmt: skip
+        joined_text(a)
+        for sibling in body.itersiblings()
+        if isinstance(sibling.tag, str)
+        for a in sibling.iter("a")
+        if "/tag/" in (a.get("href") or "") and not in_excluded_block(page, a)
+    ]
 
 
 def related_boxes(page: Precomputed) -> list[etree._Element]:

@@ -121,7 +121,6 @@ class PageIndex:
     def __init__(self, root: etree._Element) -> None:
         self.by_class: dict[str, list[etree._Element]] = {}
         self.by_id: dict[str, etree._Element] = {}
-        self._names: str | None = None
         for element in root.iter(*self._TAGS):
             if classes := element.get("class"):
                 for name in classes.split():
@@ -133,31 +132,23 @@ class PageIndex:
         return [e for e in self.by_class.get(class_name, ()) if tag is None or e.tag == tag]
 
     @cached_property
+    def _class_names(self) -> str:
+        return "\n".join(self.by_class)
+
+    @cached_property
     def excluded_blocks(self) -> frozenset[etree._Element]:
         """Most-read / ranking / recommendation blocks by class or id (never related articles)."""
-        names = "\n".join([*self.by_class, *self.by_id]).lower()
-        found = set()
-        for name in set(_NOT_RELATED.findall(names)):
-            for cased, elements in self.by_class.items():
-                if cased.lower() == name:
-                    found.update(elements)
-            for cased, element in self.by_id.items():
-                if cased.lower() == name:
-                    found.add(element)
+        found = {e for name in _NOT_RELATED.findall(self._class_names) for e in self.by_class[name]}
+        found.update(self.by_id[name] for name in _NOT_RELATED.findall("\n".join(self.by_id)))
         return frozenset(found)
 
     def with_class_word(self, word: str) -> list[etree._Element]:
         """Elements one of whose classes contains ``word`` (any case): the class cues
         ("relat", "paywall") that survive a renamed but telling class."""
-        if self._names is None:
-            self._names = "\n".join(self.by_class).lower() + "\n"
-        if word not in self._names:
-            return []
+        pattern = re.compile(rf"^[^\n]*{re.escape(word)}[^\n]*$", re.MULTILINE | re.IGNORECASE)
         found: dict[etree._Element, None] = {}
-        for name in re.findall(rf"[^\n]*{re.escape(word)}[^\n]*", self._names):
-            for cased, elements in self.by_class.items():
-                if cased.lower() == name:
-                    found.update(dict.fromkeys(elements))
+        for name in pattern.findall(self._class_names):
+            found.update(dict.fromkeys(self.by_class[name]))
         return list(found)
 
     def first(self, class_name: str, tag: str | None = None) -> etree._Element | None:
@@ -243,7 +234,9 @@ class Precomputed:
         if headline is not None and body is not None:
             around = set(body.iterancestors())
             block = next((a for a in headline.iterancestors() if a in around), self.root)
-        return "".join(block.itertext()) if block is not self.root else self.html
+        return (
+            etree.tostring(block, method="text", encoding=str, with_tail=False) if block is not self.root else self.html
+        )
 
     def in_header_area(self, element: etree._Element) -> bool:
         """Before the body (or the headline), outside it: where the section title, the
@@ -301,10 +294,11 @@ class Query:
         self.article_only = article_only
 
     def __call__(self, page: Precomputed) -> list:
-        return self.xpath(page.root) if self.gated(page.article_text if self.article_only else page.html) else []
+        return self.xpath(page.root) if self.passes(page) else []
 
-    def gated(self, html: str) -> bool:
-        return any(gate in html for gate in self.gates)
+    def passes(self, page: Precomputed) -> bool:
+        text = page.article_text if self.article_only else page.html
+        return any(gate in text for gate in self.gates)
 
 
 class TextQuery(Query):
@@ -322,12 +316,14 @@ class TextQuery(Query):
         self.labels = labels
         self.match = match
 
-    def gated(self, html: str) -> bool:
-        """On the whole source, a label must start a text node ("…>관련 뉴스<…"): a
-        word inside body text ("불투명해지면서" holds 지면) does not open the XPath."""
-        if self.match == "contains" or self.article_only:
-            return super().gated(html)
-        return any(map(partial(_starts_text, html), self.gates))
+    def passes(self, page: Precomputed) -> bool:
+        """A label must also start a text node in the source ("…>관련 뉴스<…"): a word
+        inside body text ("불투명해지면서" holds 지면) does not open the XPath."""
+        if self.match == "contains":
+            return super().passes(page)
+        if self.article_only and not super().passes(page):
+            return False  # the cheap search first
+        return any(map(partial(_starts_text, page.html), self.gates))
 
     def __call__(self, page: Precomputed) -> list[etree._Element]:
         found: list[etree._Element] = []
