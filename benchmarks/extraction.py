@@ -20,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Not this folder: benchmarks/incremental.py would shadow twisted's "incremental" package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402

@@ -33,6 +33,8 @@ _ROLE = "|".join(map(re.escape, ROLE_WORDS))
 _DATELINE = r"(?:[가-힣A-Za-z]{1,10}\s?=\s?)?"
 _NAME = r"[가-힣]{2,5}|[A-Za-z][A-Za-z.\- ]{1,40}?"
 _NAME_WITH_ROLE = re.compile(rf"^{_DATELINE}(?P<name>{_NAME})\s*(?:{_ROLE})?$")
+# A byline as the page shows it: the role word is required ("정지은 기자", "뉴욕=김현석 특파원").
+_BYLINE = re.compile(rf"^{_DATELINE}(?P<name>{_NAME})\s*(?:{_ROLE})$")
 _EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 # One "<name> <role> <email>" group of an email line; names may be joined by "/" or "·".
 _EMAIL_GROUP = re.compile(
@@ -46,6 +48,13 @@ def strip_role(byline: str) -> str:
     text = " ".join(byline.split())
     match = _NAME_WITH_ROLE.match(text)
     return match.group("name").strip() if match else text
+
+
+def name_from_byline(text: str) -> str | None:
+    """The name in a byline that ends with a role word, else None: the check that
+    tells a reporter's byline from any short text near the headline."""
+    match = _BYLINE.match(" ".join(text.split()))
+    return match.group("name").strip() if match else None
 
 
 def parse_email_line(line: str) -> list[tuple[str, str]] | None:

@@ -15,7 +15,7 @@ from typing import IO, BinaryIO
 from urllib.parse import urlsplit
 
 from hkcrawl import urls
-from hkcrawl.record import build_record
+from hkcrawl.record import RecordResult, build_record
 from hkcrawl.settings import HANKYUNG_BASE_URL
 
 
@@ -154,6 +154,9 @@ def _extract(args: argparse.Namespace) -> int:
         return 1
     for rule, count in sorted(result.removed.items()):
         print(f"hkcrawl extract: cleaned {count} line(s) by rule {rule}", file=sys.stderr)
+    if getattr(args, "explain", False):  # Namespaces built by hand (tests) lack it
+        for line in explain_lines(result):
+            print(f"hkcrawl extract: {line}", file=sys.stderr)
     print(json.dumps(asdict(result.article), ensure_ascii=False, indent=2))
     if result.missing:
         print(
@@ -169,6 +172,16 @@ def _extract(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if result.schema or result.truncated else 0
+
+
+def explain_lines(result: RecordResult) -> list[str]:
+    """One line per field: the cue that gave its value ("none" when no cue did) and the
+    cues tried, in order, so a page shows which guessed selectors still match."""
+    width = max(map(len, result.cues), default=0)
+    return [
+        f"cue {name.ljust(width)}  {cue}  (tried: {', '.join(result.tried.get(name, [])) or '-'})"
+        for name, cue in result.cues.items()
+    ]
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -325,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.add_argument(
         "--timeout", type=float, default=30.0, help="seconds for the whole download, redirects included (%(default)s)"
+    )
+    extract.add_argument(
+        "--explain",
+        action="store_true",
+        help="print to stderr, per field, the cue that gave its value and the cues tried in order",
     )
     extract.set_defaults(handler=extract_command)
     demo = commands.add_parser(

@@ -45,6 +45,9 @@ class RecordResult:
     missing: list[str] = field(default_factory=list)
     #: Where the finished record breaks the schema (see :func:`schema_errors`).
     schema: list[tuple[str, str]] = field(default_factory=list)
+    #: field -> the cue that gave it, and the cues tried (``hkcrawl extract --explain``).
+    cues: dict[str, str] = field(default_factory=dict)
+    tried: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def truncated(self) -> bool:
@@ -65,4 +68,4 @@ def build_record(body: bytes | str, url: str, content_type: str | None = None) -
     cleaned = clean_article(parsed.article)
     missing = missing_fields(cleaned.article)
     schema = [] if missing else schema_errors(cleaned.article)
-    return RecordResult(cleaned.article, parsed.problems, cleaned.removed, missing, schema)
+    return RecordResult(cleaned.article, parsed.problems, cleaned.removed, missing, schema, parsed.cues, parsed.tried)

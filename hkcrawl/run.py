@@ -624,6 +624,8 @@ class Run:
             "stateForgotten": self.forgotten,
             "recoveredFiles": self.recovered,
             "rendering": _by_prefix(stats, "hkcrawl/render/"),
+            # field -> {cue: pages}: fallbacks taking over from guessed selectors (layout drift).
+            "cues": _nested(_by_prefix(stats, "hkcrawl/cue/")),
             "finishReason": stats.get("finish_reason"),
         }
 
@@ -646,6 +648,15 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return f"{error.strerror}" + (f": {error.filename}" if error.filename else "")
     return str(error) or type(error).__name__
+
+
+def _nested(flat: dict[str, int]) -> dict[str, dict[str, int]]:
+    """``{"section/meta": 3}`` -> ``{"section": {"meta": 3}}``."""
+    nested: dict[str, dict[str, int]] = {}
+    for key, value in flat.items():
+        field, _, cue = key.partition("/")
+        nested.setdefault(field, {})[cue] = value
+    return nested
 
 
 def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:

@@ -229,3 +229,16 @@ def test_an_unexpected_bug_is_one_line_and_exit_2(monkeypatch, capsys) -> None:
     assert code == 2
     err = capsys.readouterr().err
     assert err == "hkcrawl extract: internal error: KeyError: 'something nobody planned for\\nsecond line'\n"
+
+
+def test_explain_prints_the_winning_cue_and_the_cues_tried_per_field(capsys) -> None:
+    assert cli.main(["extract", "--explain", str(SEED)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    lines = {line.split()[3]: line for line in err if line.startswith("hkcrawl extract: cue ")}
+    assert set(lines) >= {"headline", "section", "articleBody", "relatedArticles", "isPremium"}
+    # The seed page has no JSON-LD: meta gives the section after JSON-LD was tried.
+    assert lines["section"].split()[4:] == ["meta", "(tried:", "jsonld,", "meta)"]
+    assert lines["isPremium"].split()[4] == "none"
+    # Without --explain: no cue lines.
+    assert cli.main(["extract", str(SEED)]) == 0
+    assert "cue " not in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -50,8 +51,19 @@ def _is_article(node: dict) -> bool:
     return any(isinstance(t, str) and t in _ARTICLE_TYPES for t in as_list(types))
 
 
-def find_news_article(root: etree._Element) -> dict | None:
-    """The first NewsArticle object in the page ``root``; raises BadJsonLd if a block is broken."""
+@dataclass
+class Blocks:
+    """What a page's ld+json blocks say: the first NewsArticle object (or None) and
+    the first BreadcrumbList's names, home first (a section cue)."""
+
+    article: dict | None = None
+    breadcrumbs: list[str] = field(default_factory=list)
+
+
+def find_blocks(root: etree._Element) -> Blocks:
+    """The page's article and breadcrumbs; raises BadJsonLd if a block is broken and
+    no article was found (a broken block after the article does not matter)."""
+    found = Blocks()
     broken = False
     # ``//script[@type="application/ld+json"]/text()``, but lxml's C tag filter
     # finds the few scripts in half the time of the XPath's whole-tree predicate.
@@ -65,11 +77,34 @@ def find_news_article(root: etree._Element) -> dict | None:
             broken = True
             continue
         for node in _candidates(data):
-            if _is_article(node):
-                return node
-    if broken:
+            if found.article is None and _is_article(node):
+                found.article = node
+            elif not found.breadcrumbs and "BreadcrumbList" in as_list(node.get("@type")):
+                found.breadcrumbs = _crumb_names(node.get("itemListElement"))
+        if found.article is not None:
+            break
+    if broken and found.article is None:
         raise BadJsonLd("a ld+json block is not valid JSON")
-    return None
+    return found
+
+
+def find_news_article(root: etree._Element) -> dict | None:
+    """The first NewsArticle object in the page ``root``; raises BadJsonLd if a block is broken."""
+    return find_blocks(root).article
+
+
+def _crumb_names(items: Any) -> list[str]:
+    """ListItem names in ``position`` order (a ListItem names itself or its ``item``)."""
+    crumbs = []
+    for number, entry in enumerate(as_list(items)):
+        if not isinstance(entry, dict):
+            continue
+        item = entry.get("item")
+        name = text(entry.get("name")) or (text(item.get("name")) if isinstance(item, dict) else None)
+        position = entry.get("position")
+        if name:
+            crumbs.append((position if isinstance(position, int) else number, name))
+    return [name for _, name in sorted(crumbs, key=lambda pair: pair[0])]
 
 
 def text(value: Any) -> str | None:

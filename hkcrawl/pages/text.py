@@ -61,13 +61,19 @@ def has_class(element: etree._Element, *names: str) -> bool:
     return any(name in classes for name in names)
 
 
-def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: Iterable[str] = ()) -> list[str]:
+def text_lines(
+    element: etree._Element,
+    skip: Iterable[str] = (),
+    skip_classes: Iterable[str] = (),
+    skip_elements: frozenset[etree._Element] = frozenset(),
+) -> list[str]:
     """Visible text of ``element`` as lines, one per ``<br>`` or block element.
 
     hankyung bodies are mostly bare text separated by ``<br><br>`` (§3.1), sometimes
     ``<p>``; both end up as one line per paragraph. Elements in ``skip`` (tag names)
-    or carrying a class in ``skip_classes`` contribute nothing, but the text after
-    them (their tail) is kept: it is the next paragraph.
+    or carrying a class in ``skip_classes``, and the ``skip_elements`` themselves
+    (found by their text, whatever their class), contribute nothing, but the text
+    after them (their tail) is kept: it is the next paragraph.
     """
     skip_tags = frozenset(skip)
     skip_class_set = frozenset(skip_classes)
@@ -91,6 +97,8 @@ def text_lines(element: etree._Element, skip: Iterable[str] = (), skip_classes: 
         else:
             classes = node.get("class") if skip_class_set else None
             skipped = tag in skip_tags or bool(classes and skip_class_set.intersection(classes.split()))
+            if skip_elements and not skipped:
+                skipped = node in skip_elements
         if node.tail and node is not element:
             push(node.tail.replace("\n", " "))
         if not skipped:

@@ -379,6 +379,10 @@ class HankyungSpider(scrapy.Spider):
         for problem in result.problems:
             self.crawler.stats.inc_value(f"hkcrawl/pages/{problem}")
             self.logger.warning("%s: %s", problem, response.url)
+        # Which cue gave each field: a guessed selector that stops matching on the
+        # live site shows up as its fallback's counter growing (one call per field).
+        for name, cue in result.cues.items():
+            self.crawler.stats.inc_value(f"hkcrawl/cue/{name}/{cue}")
         if result.article is None:
             # An article URL that answered with no article (empty, binary, a list page):
             # not saved, so fetched again next time.

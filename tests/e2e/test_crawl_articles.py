@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hkcrawl.datasets import record_errors
+from hkcrawl.replica import ReplicaServer
 from tests.conftest import article_fixture_pages, expected_record
 from tests.e2e.conftest import BROKEN_PAGES, REPUBLISHED_SEED, run_crawl
 
@@ -123,3 +124,18 @@ def test_the_same_story_under_another_id_is_annotated_and_reported(fixture_site:
     [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
     assert json.loads(report.read_text())["nearDuplicates"] == {"exact_body": 1}
     assert run.returncode == 0
+
+
+def test_the_cue_that_gave_each_field_is_counted_and_reported(replica: ReplicaServer, tmp_path: Path) -> None:
+    """Every replica page keeps the guessed markup: the guessed selectors win, and the
+    run report shows per field which cue gave it on how many pages."""
+    ids = replica.model.ids()[:6]
+    urls = ",".join(f"{replica.base_url}/article/{aid}" for aid in ids)
+    run = run_crawl(["-a", "related_depth=0", "-a", f"urls={urls}"], replica.base_url, tmp_path, None)
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.stat("hkcrawl/cue/articleBody/articletxt") == len(ids)
+    [report_file] = (tmp_path / "data" / "hankyung").glob("*.report.json")
+    cues = json.loads(report_file.read_text())["cues"]
+    assert cues["articleBody"] == {"articletxt": len(ids)}
+    assert sum(cues["section"].values()) == sum(cues["isPremium"].values()) == len(ids)
+    assert "fallback" not in cues["articleBody"]
