@@ -52,6 +52,16 @@ def valid_label(text: str) -> bool:
     return 0 < len(text) <= 20 and "/" not in text and "http" not in text and not text.isdigit()
 
 
+#: What a paid page's section header shows is the product it belongs to, not its news
+#: section (hankyung-site.md §1.3, §6: 한경 프리미엄9 / PREMIUM9 areas).
+PAID_AREAS = frozenset({"프리미엄", "프리미엄9", "한경 프리미엄9", "한경프리미엄9", "premium", "premium9"})
+
+
+def valid_section(text: str) -> bool:
+    """A news section's name: a label (:func:`valid_label`) that is not a paid area's name."""
+    return valid_label(text) and text.strip().lower() not in PAID_AREAS
+
+
 class ArticleFields:
     """Every field of the record as a method over a :class:`Precomputed` page.
 
@@ -191,7 +201,7 @@ class ArticleFields:
                 ("nav_current", lambda: cues.marked_item(page, cues.ONE_SEGMENT, header_only=False)),
                 ("url", lambda: cues.url_section(page)),
             ),
-            valid=valid_label,
+            valid=valid_section,
         )
 
     def subsection(self) -> str | None:

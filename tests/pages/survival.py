@@ -94,11 +94,14 @@ def leaks(body: str | None, expected: dict, furniture: Iterable[str]) -> list[st
 
 
 def cue_failure_reported(result: object, field: str) -> bool:
-    """Whether the parse owned up to losing ``field``.
+    """Whether the parse owned up to losing ``field``: its winning cue is ``"none"``
+    (``RecordResult.cues``, what the crawl counts as ``hkcrawl/cue/<field>/none``).
 
-    The adaptation point for the parser rewrite that reports failed cues per field:
-    once a result carries ``cue_failures`` (a collection of field names), a null field
-    must be in it. Until then an empty value is the only report there is.
+    Fields no cue gives (derived ones such as ``canonicalUrl``), and a result from a
+    revision without cue reporting (the benchmark's baseline), have only the empty
+    value to report with.
     """
-    reported = getattr(result, "cue_failures", None)
-    return True if reported is None else field in reported
+    cues = getattr(result, "cues", None)
+    if not isinstance(cues, dict) or field not in cues:
+        return True
+    return cues[field] == "none"

@@ -27,14 +27,9 @@ MUTANTS_PER_PAGE = 40
 #: that fixture with that kind. Strict xfail: when the parser rewrite fixes one, the
 #: XPASS fails the run and the entry must go.
 KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("current_premium", "rename"): (
-        "the paywall box inside #articletxt is known only by its assumed class premium-paywall; "
-        "renamed, its text (이 기사는 한경 프리미엄9 구독자 전용 콘텐츠입니다, 구독하기 …) joins articleBody"
-    ),
-    ("current_premium", "drop_jsonld"): (
-        "without JSON-LD articleSection (산업) section comes from the section header, which on premium "
-        "pages names the paid area: '프리미엄', not a news section"
-    ),
+    # (fixture stem, mutation kind): why today's parser gives a wrong value there. Empty
+    # since the per-field cues: the premium paywall box and section (renamed class,
+    # no JSON-LD) were the last entries.
 }
 
 
