@@ -40,8 +40,6 @@ CLOSING_LINE = TextQuery("프리미엄9의 모든 콘텐츠는", match="contains
 _ARIA_CURRENT = Query("//*[@aria-current]", ("aria-current",))
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _FOLLOWING = etree.XPath("following::*")
-LINKS = etree.XPath("//a[contains(@href, '/tag/')]")
-_FOLLOWING = etree.XPath("following::*")
 LINKS = etree.XPath(".//a[@href]")
 
 
@@ -97,6 +95,52 @@ def section_heading(page: Precomputed) -> str | None:
         if len(links) == 1 and joined_text(links[0]) == text and slug_path(links[0].get("href"), page, ONE_SEGMENT):
             return text
     return None
+
+
+def section_block(page: Precomputed) -> tuple[str, list[etree._Element]] | None:
+    """The section header by its shape, wherever it sits and whatever its classes:
+    a heading that is one link to ``/<section>`` next to a list of ≥ 2 links to
+    ``/<section>/<sub>`` of that same section (§1.3's paths). A sidebar headline or
+    a "more from 경제" box has no such list of sub-sections. Returns the heading's
+    text and the list's items; outside the body and most-read blocks."""
+    if "section_block" in page.memo:
+        return page.memo["section_block"]
+    found = None
+    for heading in page.root.iter(*_HEADINGS):
+        links = LINKS(heading)
+        if heading is page.headline_element or len(links) != 1 or joined_text(links[0]) != joined_text(heading):
+            continue
+        top = slug_path(links[0].get("href"), page, ONE_SEGMENT)
+        parent = heading.getparent()
+        if top is None or parent is None or page.in_body(heading) or in_excluded_block(page, heading):
+            continue
+        for listing in parent.iter("ul", "ol"):
+            items = [li for li in listing if li.tag == "li"]
+            subs = [slug_path(a.get("href"), page, TWO_SEGMENTS) for li in items for a in LINKS(li)[:1]]
+            if len(items) >= 2 and len(subs) == len(items) and all(s and s.group(1) == top.group(1) for s in subs):
+                found = (joined_text(heading), items)
+                break
+        if found:
+            break
+    page.memo["section_block"] = found
+    return found
+
+
+def section_block_title(page: Precomputed) -> str | None:
+    block = section_block(page)
+    return block[0] if block else None
+
+
+def section_block_item(page: Precomputed) -> str | None:
+    """The section block's marked item: the one whose class its siblings lack."""
+    block = section_block(page)
+    if block is None:
+        return None
+    classed = [li for li in block[1] if li.get("class")]
+    if len(classed) != 1 or len(block[1]) < 3:
+        return None
+    link = next(iter(LINKS(classed[0])), None)
+    return joined_text(link) if link is not None else None
 
 
 def marked_item(page: Precomputed, path: re.Pattern[str], header_only: bool) -> str | None:
@@ -180,19 +224,28 @@ def labelled(
     return None
 
 
+#: How many wrappers up from the body container the tag box may sit after it.
+_TAG_BOX_LEVELS = 3
+
+
 def tag_links(page: Precomputed) -> list[str]:
     """``/tag/`` link texts in the blocks right after the body container (where the
-    tag box sits), outside most-read blocks."""
+    tag box sits), or after a wrapper or two around it, outside most-read blocks."""
     body = page.body
     if body is None:
         return []
-    return [
-        joined_text(a)
-        for sibling in body.itersiblings()
-        if isinstance(sibling.tag, str)
-        for a in sibling.iter("a")
-        if "/tag/" in (a.get("href") or "") and not in_excluded_block(page, a)
-    ]
+    levels = [body, *body.iterancestors()][:_TAG_BOX_LEVELS]
+    found: dict[str, None] = {}
+    for level in levels:
+        for sibling in level.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue
+            for a in sibling.iter("a"):
+                if "/tag/" in (a.get("href") or "") and not in_excluded_block(page, a):
+                    found.setdefault(joined_text(a))
+        if found:
+            break
+    return list(found)
 
 
 def related_boxes(page: Precomputed) -> list[etree._Element]:

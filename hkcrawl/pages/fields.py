@@ -187,8 +187,9 @@ class ArticleFields:
     def section(self) -> str | None:
         """JSON-LD ``articleSection``; ``meta[article:section]``; ``.section-tit`` in the
         header area (or the page's only one); a breadcrumb (JSON-LD or markup); a
-        heading before the headline that links to a section path; the nav's marked
-        item; the 2019 URL's section slug."""
+        heading before the headline that links to a section path; the section block by
+        its shape anywhere (a heading linking ``/<section>`` beside a list of its
+        sub-sections); the nav's marked item; the 2019 URL's section slug."""
         page = self.page
         return self.pick(
             "section",
@@ -198,6 +199,7 @@ class ArticleFields:
                 ("section_title", lambda: cues.section_title(page)),
                 ("breadcrumb", lambda: cues.crumb(page, 0)),
                 ("section_heading", lambda: cues.section_heading(page)),
+                ("section_block", lambda: cues.section_block_title(page)),
                 ("nav_current", lambda: cues.marked_item(page, cues.ONE_SEGMENT, header_only=False)),
                 ("url", lambda: cues.url_section(page)),
             ),
@@ -208,7 +210,8 @@ class ArticleFields:
         """The section header's marked item (``.section-header li.on``); any marked
         item (``on``/``active``/``current``, ``aria-current``) linking
         ``/<section>/<sub>`` in the header area; the one item of such a list whose
-        class its siblings lack (a renamed marker class); the breadcrumb after the section."""
+        class its siblings lack (a renamed marker class); the breadcrumb after the section;
+        the same distinct item in the section block found by its shape, anywhere."""
         page = self.page
         header = page.index.first("section-header", "div")
         return self.pick(
@@ -221,6 +224,7 @@ class ArticleFields:
                 ("marked_item", lambda: cues.marked_item(page, cues.TWO_SEGMENTS, header_only=True)),
                 ("distinct_item", lambda: cues.distinct_sub_item(page)),
                 ("breadcrumb", lambda: cues.crumb(page, 1)),
+                ("section_block_item", lambda: cues.section_block_item(page)),
             ),
             valid=valid_label,
         )

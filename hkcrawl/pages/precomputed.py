@@ -238,6 +238,11 @@ class Precomputed:
             etree.tostring(block, method="text", encoding=str, with_tail=False) if block is not self.root else self.html
         )
 
+    def in_body(self, element: etree._Element) -> bool:
+        """Inside the article body container (its text is the article's, not the page's)."""
+        body = self.body
+        return body is not None and (element is body or body in element.iterancestors())
+
     def in_header_area(self, element: etree._Element) -> bool:
         """Before the body (or the headline), outside it: where the section title, the
         byline and the 입력/수정/지면 labels sit (§3.2's order of visible text).
