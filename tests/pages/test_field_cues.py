@@ -69,6 +69,31 @@ def test_section_from_a_heading_that_links_a_section_whatever_its_class() -> Non
     assert (result.article.section, result.cues["section"]) == ("경제", "section_heading")
 
 
+SECTION_BLOCK = (
+    '<div class="q1"><h4 class="q2"><a href="/society">사회</a></h4><ul class="q3">'
+    '<li><a href="/society/administration">행정</a></li><li class="q9"><a href="/society/education">교육</a></li>'
+    '<li><a href="/society/employment">고용</a></li></ul></div>'
+)
+
+
+def test_a_section_block_moved_below_the_article_is_still_the_section() -> None:
+    """Renamed classes and moved below the body: its shape (a heading linking /society
+    beside a list of /society/<sub> links, one item marked) still says 사회 / 교육."""
+    result = parse(page(after=SECTION_BLOCK))
+    assert (result.article.section, result.cues["section"]) == ("사회", "section_block")
+    assert (result.article.subsection, result.cues["subsection"]) == ("교육", "section_block_item")
+
+
+def test_a_heading_linking_a_section_without_its_sub_sections_below_the_article_is_no_section() -> None:
+    """A "more from 경제" box after the article: no list of the section's sub-sections, no section."""
+    more = (
+        '<div class="q1"><h4><a href="/economy">경제</a></h4>'
+        '<ul><li><a href="/article/2024031500001">x</a></li></ul></div>'
+    )
+    result = parse(page(after=more))
+    assert (result.article.section, result.cues["section"]) == (None, "none")
+
+
 def test_section_from_a_breadcrumb_alone() -> None:
     crumbs = {
         "@context": "https://schema.org",
