@@ -146,7 +146,8 @@ INVALID = {
         [
             (
                 "$.layout",
-                '"amp" is not current, legacy2019 or jsonld, with +jsonld when a JSON-LD block supplied metadata',
+                '"amp" is not current, legacy2019 or jsonld, with +jsonld when a JSON-LD block supplied '
+                "metadata; fallback when no known body container held the text",
             )
         ],
     ),
