@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,14 +39,27 @@ def crawl_environment() -> dict[str, str]:
 
 
 def run_demo(articles: int, output: Path | None, discover: str) -> int:
+    """Crawl a fresh replica into ``output``; non-zero, with the reason, when that failed.
+
+    The crawl gets a state and output directory of its own, made for this run and
+    removed after it: the demo's synthetic ids must never reach the live crawl's
+    ``state/`` (they would be taken as known), and every demo repeats the whole work.
+    """
     output = output or Path("data") / "demo" / f"{datetime.now(UTC):%Y-%m-%dT%H-%M-%S}.jsonl"
     output.parent.mkdir(parents=True, exist_ok=True)
     print(f"Starting a local replica of hankyung.com with {articles} articles…", file=sys.stderr)
-    with ReplicaServer(SiteModel(articles=articles)) as replica:
+    with (
+        ReplicaServer(SiteModel(articles=articles)) as replica,
+        tempfile.TemporaryDirectory(prefix="hkcrawl-demo-") as scratch,
+    ):
         print(f"Replica at {replica.base_url}; crawling it (discover={discover})…", file=sys.stderr)
         command = local_crawl_command(
             replica.base_url, "-a", f"discover={discover}", "-a", "max_pages=1000", "-O", str(output),
-            settings={"LOG_LEVEL": "INFO"},
+            settings={
+                "LOG_LEVEL": "INFO",
+                "HKCRAWL_STATE_DIR": str(Path(scratch) / "state"),
+                "HKCRAWL_OUTPUT_DIR": str(Path(scratch) / "data"),
+            },
         )  # fmt: skip
         proc = subprocess.run(command, env=crawl_environment(), capture_output=True, text=True)
     for line in proc.stderr.splitlines():
@@ -56,4 +70,13 @@ def run_demo(articles: int, output: Path | None, discover: str) -> int:
         first = json.loads(records[0])
         print(f"First record: {first['articleId']} {first['headline']}", file=sys.stderr)
     print(f"Wrote {len(records)} articles to {output.resolve()}")
-    return proc.returncode
+    if proc.returncode:
+        said = [line for line in proc.stderr.splitlines() if line.startswith("hkcrawl: ")]
+        # A crawl that never started (a bad argument) said why in its last line only.
+        reason = said[-1] if said else (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"hkcrawl demo: the crawl failed (exit {proc.returncode}): {reason}", file=sys.stderr)
+        return proc.returncode
+    if not records:
+        print("hkcrawl demo: the crawl wrote no article", file=sys.stderr)
+        return 1
+    return 0
