@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections import deque
 
-from hkcrawl.progress import TerminalLine, display_width, fit, progress_line, snapshot
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
+
+from hkcrawl.progress import Progress, TerminalLine, display_width, fit, progress_line, snapshot
 
 STATS = {
     "hkcrawl/exported/new": 300,
@@ -78,3 +83,47 @@ def test_terminal_line_fits_the_width() -> None:
     stream = io.StringIO()  # no terminal: the fallback width (COLUMNS, else 80)
     TerminalLine(stream).show("경제 " * 100)
     assert display_width(stream.getvalue()) <= 79
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def get_stats(self) -> dict[str, int]:
+        return self.values
+
+
+class _Crawler:
+    def __init__(self, **settings: object) -> None:
+        self.settings = Settings({"HKCRAWL_PROGRESS_REFRESH": 1.0, "HKCRAWL_PROGRESS_INTERVAL": 60.0, **settings})
+        self.stats = _Stats()
+
+    def get_extension(self, cls: type) -> None:
+        return None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_where_progress_goes() -> None:
+    on_terminal = Progress(_Crawler(), _Terminal())  # type: ignore[arg-type]
+    assert on_terminal.line is not None and on_terminal.log_interval is None  # the log is the terminal
+    logged_too = Progress(_Crawler(LOG_FILE="crawl.log"), _Terminal())  # type: ignore[arg-type]
+    assert logged_too.line is not None and logged_too.log_interval == 60.0
+    piped = Progress(_Crawler(), io.StringIO())  # type: ignore[arg-type]
+    assert piped.line is None and piped.log_interval == 60.0 and piped.tick_seconds == 60.0
+    with pytest.raises(NotConfigured):
+        Progress(_Crawler(HKCRAWL_PROGRESS_INTERVAL=0), io.StringIO())  # type: ignore[arg-type]
+
+
+def test_the_rate_is_over_the_last_minute() -> None:
+    crawler = _Crawler()
+    progress = Progress(crawler, io.StringIO())  # type: ignore[arg-type]
+    progress._started, progress._samples = 0.0, deque([(0.0, 0)])
+    crawler.stats.values["hkcrawl/exported/new"] = 100
+    assert progress.current(30.0).per_minute == 200
+    crawler.stats.values["hkcrawl/exported/new"] = 400
+    now = progress.current(90.0)  # the first 30 s (100 articles) are out of the window
+    assert now.per_minute == 300 and now.elapsed == 90 and now.left is None
