@@ -313,6 +313,11 @@ class Run:
             return []
         return [(f.article_id, f.url, f.reason) for f in self.state.failures()]
 
+    @property
+    def articles_waiting(self) -> int:
+        """Articles asked for in this run and not yet saved, failed or settled: what is left (progress)."""
+        return len(self._requested)
+
     # -- what the spider tells -----------------------------------------------------------
     def expect_articles(self) -> None:
         """Discovery runs: a run that finds no article link at all has failed."""

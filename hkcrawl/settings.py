@@ -94,7 +94,15 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     # Owns the run: lock, state, output file, near-duplicate index storage, verdict, report.
     "hkcrawl.run.Run": 500,
+    # A live status line on a terminal, a plain "Progress:" line in a log (hkcrawl/progress.py).
+    "hkcrawl.progress.Progress": 510,
 }
+# Seconds between redraws of the terminal's status line (stderr a TTY); 0: none.
+HKCRAWL_PROGRESS_REFRESH = 1.0
+# Seconds between "Progress:" lines in the log (LOG_FILE, or stderr not a terminal; so
+# hkcrawl cron writes them to its log file only); 0: none. Scrapy's own LogStats line
+# comes every LOGSTATS_INTERVAL (60 s) beside it.
+HKCRAWL_PROGRESS_INTERVAL = 60.0
 
 # Scrapy starts CONCURRENT_ITEMS asyncio worker tasks for the output of *every*
 # response (default 100), whatever its size; our callbacks yield one article or ~20
