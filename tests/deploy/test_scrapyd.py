@@ -1,0 +1,195 @@
+"""hkcrawl deployed on a real scrapyd, as a scrapyd user runs it.
+
+scrapyd (from the deploy extra) runs on a free loopback port with its own directories,
+in a Python that has hkcrawl's dependencies but not hkcrawl itself: the crawl can only
+come from the egg that ``scrapyd-deploy --build-egg`` built, so a file missing from the
+egg or a path that only works from a checkout fails here.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import site
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hkcrawl.datasets import line_problems, read_lines
+from hkcrawl.replica import ReplicaServer, SiteModel
+from tests.conftest import ROOT
+
+POLL = 0.2  # seconds between two looks at scrapyd
+START_DEADLINE = 60.0
+CRAWL_DEADLINE = 120.0
+
+
+def egg_only_python(where: Path) -> Path:
+    """A virtualenv that sees this environment's packages but not hkcrawl.
+
+    Its .pth line adds our site-packages as a plain directory, so the .pth files
+    there (the editable install's finder) are not run and ``import hkcrawl`` fails.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(where), "platbase": str(where)}))
+    (purelib / "hkcrawl-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return where / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Scrapyd:
+    url: str
+    home: Path
+    python: Path
+
+    @property
+    def own_log(self) -> str:
+        return (self.home / "scrapyd.log").read_text(errors="replace")
+
+    def job_log(self, project: str, spider: str, job: str) -> str:
+        path = self.home / "logs" / project / spider / f"{job}.log"
+        return path.read_text(errors="replace") if path.exists() else f"(no log at {path})"
+
+    def get(self, endpoint: str, **params: str) -> dict[str, Any]:
+        return _answer(requests.get(self.url + endpoint, params=params, timeout=10))
+
+    def post(self, endpoint: str, data: list[tuple[str, str]], **kwargs: Any) -> dict[str, Any]:
+        return _answer(requests.post(self.url + endpoint, data=data, timeout=60, **kwargs))
+
+
+def _answer(response: requests.Response) -> dict[str, Any]:
+    response.raise_for_status()
+    answer = response.json()
+    assert answer.get("status") == "ok", answer
+    return answer
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
+    """A scrapyd on loopback, configured by the scrapyd.conf in its working directory."""
+    home = tmp_path / "scrapyd"
+    home.mkdir()
+    python = egg_only_python(tmp_path / "venv")
+    found = subprocess.run([python, "-c", "import hkcrawl"], capture_output=True, cwd=home)
+    assert found.returncode != 0, "hkcrawl is importable without the egg: the test would not see what the egg lacks"
+    port = free_port()
+    (home / "scrapyd.conf").write_text(
+        "[scrapyd]\n"
+        f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
+        f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
+        "items_dir =\njobs_dir =\nmax_proc = 1\n"
+        f"poll_interval = {POLL}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_") and k != "PYTHONPATH"}
+    process = subprocess.Popen(
+        [python, "-m", "scrapyd", "--pidfile=", "--logfile", str(home / "scrapyd.log")],
+        cwd=home,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = Scrapyd(f"http://127.0.0.1:{port}/", home, python)
+    try:
+        deadline = time.monotonic() + START_DEADLINE
+        while True:
+            assert process.poll() is None, f"scrapyd exited ({process.returncode}):\n{_tail(server.own_log)}"
+            try:
+                server.get("daemonstatus.json")
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, f"scrapyd did not answer in {START_DEADLINE} s"
+                time.sleep(POLL)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def build_egg(target: Path) -> Path:
+    """The egg as ``scrapyd-deploy`` builds it from this checkout."""
+    deploy = Path(sys.executable).with_name("scrapyd-deploy")
+    proc = subprocess.run([deploy, "--build-egg", str(target)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return target
+
+
+def deploy_target() -> configparser.SectionProxy:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "scrapy.cfg")
+    return config["deploy"]
+
+
+def test_deploy_and_schedule_a_crawl_on_scrapyd(scrapyd: Scrapyd, tmp_path: Path) -> None:
+    project = deploy_target()["project"]
+    egg = build_egg(tmp_path / "hkcrawl.egg")
+    with egg.open("rb") as file:
+        added = scrapyd.post("addversion.json", [("project", project), ("version", "1")], files={"egg": file})
+    assert added["spiders"] >= 1  # scrapyd listed the spiders by loading the egg
+    assert "hankyung" in scrapyd.get("listspiders.json", project=project)["spiders"]
+
+    data, state = tmp_path / "data", tmp_path / "state"
+    with ReplicaServer(SiteModel(articles=60)) as replica:
+        settings = {
+            "HANKYUNG_BASE_URL": replica.base_url,
+            "DOWNLOAD_DELAY": "0",
+            "AUTOTHROTTLE_ENABLED": "False",
+            "HKCRAWL_OUTPUT_DIR": str(data),
+            "HKCRAWL_STATE_DIR": str(state),
+            # The helper process is started as `python -m hkcrawl.parsing`: it too must find the egg.
+            "HKCRAWL_PARSER_PROCESS": "on",
+        }
+        arguments = {"discover": "all-news", "max_pages": "2", "related_depth": "0", "render": "never"}
+        job = scrapyd.post(
+            "schedule.json",
+            [
+                ("project", project),
+                ("spider", "hankyung"),
+                *(("setting", f"{name}={value}") for name, value in settings.items()),
+                *arguments.items(),
+            ],
+        )["jobid"]
+        deadline = time.monotonic() + CRAWL_DEADLINE
+        while job not in {j["id"] for j in scrapyd.get("listjobs.json", project=project)["finished"]}:
+            assert time.monotonic() < deadline, f"not finished in {CRAWL_DEADLINE} s:\n{_tail(scrapyd.own_log)}"
+            time.sleep(POLL)
+        expected = set(replica.model.page(1) + replica.model.page(2))
+
+    log = scrapyd.job_log(project, "hankyung", job)
+    assert "Process finished:" in scrapyd.own_log, _tail(scrapyd.own_log)  # exit status 0 (a failure "died")
+    reports = sorted(data.glob("*.report.json"))
+    assert len(reports) == 1, f"reports {reports} in {data}:\n{_tail(log)}"
+    report = json.loads(reports[0].read_text())
+    assert report["status"] == "ok", (report["failure"], _tail(log))
+    output = data / report["output"]
+    lines = list(read_lines(output))
+    assert [problem for line in lines for problem in line_problems(line)] == []
+    assert {line.record["articleId"] for line in lines if line.record} == expected
+    assert report["new"] == len(lines) == 40
+    assert (state / "hankyung.sqlite3").is_file()
+    assert "Parsing pages in a helper process" in log
+    assert "Parser process exited" not in log, _tail(log)
