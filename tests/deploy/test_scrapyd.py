@@ -34,6 +34,16 @@ START_DEADLINE = 60.0
 CRAWL_DEADLINE = 120.0
 
 
+def deploy_target() -> configparser.SectionProxy:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "scrapy.cfg")
+    return config["deploy"]
+
+
+#: The project name users deploy under (scrapy.cfg's [deploy] target).
+PROJECT = deploy_target()["project"]
+
+
 def egg_only_python(where: Path) -> Path:
     """A virtualenv that sees this environment's packages but not hkcrawl.
 
@@ -80,12 +90,14 @@ def _answer(response: requests.Response) -> dict[str, Any]:
     return answer
 
 
-@pytest.fixture
-def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
-    """A scrapyd on loopback, configured by the scrapyd.conf in its working directory."""
-    home = tmp_path / "scrapyd"
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
+    """A scrapyd on loopback, configured by the scrapyd.conf in its working directory,
+    with this checkout deployed as scrapy.cfg's [deploy] project."""
+    base = tmp_path_factory.mktemp("scrapyd")
+    home = base / "home"
     home.mkdir()
-    python = egg_only_python(tmp_path / "venv")
+    python = egg_only_python(base / "venv")
     found = subprocess.run([python, "-c", "import hkcrawl"], capture_output=True, cwd=home)
     assert found.returncode != 0, "hkcrawl is importable without the egg: the test would not see what the egg lacks"
     port = free_port()
@@ -116,6 +128,10 @@ def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, f"scrapyd did not answer in {START_DEADLINE} s"
                 time.sleep(POLL)
+        with build_egg(base / "hkcrawl.egg").open("rb") as egg:
+            added = server.post("addversion.json", [("project", PROJECT), ("version", "1")], files={"egg": egg})
+        assert added["spiders"] >= 1  # scrapyd listed the spiders by loading the egg
+        assert "hankyung" in server.get("listspiders.json", project=PROJECT)["spiders"]
         yield server
     finally:
         process.terminate()
@@ -138,58 +154,77 @@ def build_egg(target: Path) -> Path:
     return target
 
 
-def deploy_target() -> configparser.SectionProxy:
-    config = configparser.ConfigParser()
-    config.read(ROOT / "scrapy.cfg")
-    return config["deploy"]
+def crawl(scrapyd: Scrapyd, settings: dict[str, str], arguments: dict[str, str]) -> str:
+    """Schedule the spider as a scrapyd user does (``setting=NAME=VALUE``, spider arguments
+    as plain fields) and wait until scrapyd lists the job as finished; its job id."""
+    job = scrapyd.post(
+        "schedule.json",
+        [
+            ("project", PROJECT),
+            ("spider", "hankyung"),
+            *(("setting", f"{name}={value}") for name, value in settings.items()),
+            *arguments.items(),
+        ],
+    )["jobid"]
+    deadline = time.monotonic() + CRAWL_DEADLINE
+    while job not in {j["id"] for j in scrapyd.get("listjobs.json", project=PROJECT)["finished"]}:
+        assert time.monotonic() < deadline, f"not finished in {CRAWL_DEADLINE} s:\n{_tail(scrapyd.own_log)}"
+        time.sleep(POLL)
+    return job
 
 
-def test_deploy_and_schedule_a_crawl_on_scrapyd(scrapyd: Scrapyd, tmp_path: Path) -> None:
-    project = deploy_target()["project"]
-    egg = build_egg(tmp_path / "hkcrawl.egg")
-    with egg.open("rb") as file:
-        added = scrapyd.post("addversion.json", [("project", project), ("version", "1")], files={"egg": file})
-    assert added["spiders"] >= 1  # scrapyd listed the spiders by loading the egg
-    assert "hankyung" in scrapyd.get("listspiders.json", project=project)["spiders"]
+def the_report(data: Path, log: str) -> dict[str, Any]:
+    reports = sorted(data.glob("*.report.json"))
+    assert len(reports) == 1, f"reports {reports} in {data}:\n{_tail(log)}"
+    return json.loads(reports[0].read_text())
 
+
+LOCAL_SITE = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
+
+
+def test_a_scheduled_crawl_writes_its_records_report_and_state_where_settings_say(
+    scrapyd: Scrapyd, tmp_path: Path
+) -> None:
     data, state = tmp_path / "data", tmp_path / "state"
     with ReplicaServer(SiteModel(articles=60)) as replica:
         settings = {
             "HANKYUNG_BASE_URL": replica.base_url,
-            "DOWNLOAD_DELAY": "0",
-            "AUTOTHROTTLE_ENABLED": "False",
+            **LOCAL_SITE,
             "HKCRAWL_OUTPUT_DIR": str(data),
             "HKCRAWL_STATE_DIR": str(state),
-            # The helper process is started as `python -m hkcrawl.parsing`: it too must find the egg.
+            # The helper process is started as its own Python: it too must find the egg.
             "HKCRAWL_PARSER_PROCESS": "on",
         }
         arguments = {"discover": "all-news", "max_pages": "2", "related_depth": "0", "render": "never"}
-        job = scrapyd.post(
-            "schedule.json",
-            [
-                ("project", project),
-                ("spider", "hankyung"),
-                *(("setting", f"{name}={value}") for name, value in settings.items()),
-                *arguments.items(),
-            ],
-        )["jobid"]
-        deadline = time.monotonic() + CRAWL_DEADLINE
-        while job not in {j["id"] for j in scrapyd.get("listjobs.json", project=project)["finished"]}:
-            assert time.monotonic() < deadline, f"not finished in {CRAWL_DEADLINE} s:\n{_tail(scrapyd.own_log)}"
-            time.sleep(POLL)
+        job = crawl(scrapyd, settings, arguments)
         expected = set(replica.model.page(1) + replica.model.page(2))
 
-    log = scrapyd.job_log(project, "hankyung", job)
-    assert "Process finished:" in scrapyd.own_log, _tail(scrapyd.own_log)  # exit status 0 (a failure "died")
-    reports = sorted(data.glob("*.report.json"))
-    assert len(reports) == 1, f"reports {reports} in {data}:\n{_tail(log)}"
-    report = json.loads(reports[0].read_text())
+    log = scrapyd.job_log(PROJECT, "hankyung", job)
+    report = the_report(data, log)
     assert report["status"] == "ok", (report["failure"], _tail(log))
-    output = data / report["output"]
-    lines = list(read_lines(output))
+    lines = list(read_lines(data / report["output"]))
     assert [problem for line in lines for problem in line_problems(line)] == []
     assert {line.record["articleId"] for line in lines if line.record} == expected
     assert report["new"] == len(lines) == 40
     assert (state / "hankyung.sqlite3").is_file()
     assert "Parsing pages in a helper process" in log
     assert "Parser process exited" not in log, _tail(log)
+    assert f"Process finished: project='{PROJECT}' spider='hankyung' job='{job}'" in scrapyd.own_log
+
+
+def test_a_failed_crawl_is_finished_for_scrapyd_and_failed_in_its_report(scrapyd: Scrapyd, tmp_path: Path) -> None:
+    """scrapyd's API says "finished" whatever became of the crawl: the report tells."""
+    data = tmp_path / "data"
+    settings = {
+        "HANKYUNG_BASE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        **LOCAL_SITE,
+        "HKCRAWL_OUTPUT_DIR": str(data),
+        "HKCRAWL_STATE_DIR": str(tmp_path / "state"),
+    }
+    job = crawl(scrapyd, settings, {"discover": "all-news", "render": "never"})
+    log = scrapyd.job_log(PROJECT, "hankyung", job)
+    report = the_report(data, log)
+    assert report["status"] == "failed"
+    assert "reach" in report["failure"], report["failure"]
+    # The exit status (1) is only in scrapyd's own log.
+    assert f"Process died: exitstatus=1 project='{PROJECT}' spider='hankyung' job='{job}'" in scrapyd.own_log
