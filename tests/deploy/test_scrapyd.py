@@ -13,11 +13,13 @@ import json
 import os
 import site
 import socket
+import sqlite3
 import subprocess
 import sys
 import sysconfig
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,13 +92,12 @@ def _answer(response: requests.Response) -> dict[str, Any]:
     return answer
 
 
-@pytest.fixture(scope="module")
-def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
+@contextmanager
+def running_scrapyd(base: Path, items_dir: Path | None = None) -> Iterator[Scrapyd]:
     """A scrapyd on loopback, configured by the scrapyd.conf in its working directory,
     with this checkout deployed as scrapy.cfg's [deploy] project."""
-    base = tmp_path_factory.mktemp("scrapyd")
     home = base / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     python = egg_only_python(base / "venv")
     found = subprocess.run([python, "-c", "import hkcrawl"], capture_output=True, cwd=home)
     assert found.returncode != 0, "hkcrawl is importable without the egg: the test would not see what the egg lacks"
@@ -105,7 +106,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
         f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
-        "items_dir =\njobs_dir =\nmax_proc = 1\n"
+        f"items_dir = {items_dir or ''}\njobs_dir =\nmax_proc = 1\n"
         f"poll_interval = {POLL}\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_") and k != "PYTHONPATH"}
@@ -140,6 +141,13 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
+    """scrapyd as it comes (no items_dir): the run writes its own files."""
+    with running_scrapyd(tmp_path_factory.mktemp("scrapyd")) as server:
+        yield server
 
 
 def _tail(text: str, lines: int = 60) -> str:
@@ -228,3 +236,32 @@ def test_a_failed_crawl_is_finished_for_scrapyd_and_failed_in_its_report(scrapyd
     assert "reach" in report["failure"], report["failure"]
     # The exit status (1) is only in scrapyd's own log.
     assert f"Process died: exitstatus=1 project='{PROJECT}' spider='hankyung' job='{job}'" in scrapyd.own_log
+
+
+def test_with_items_dir_records_go_to_scrapyds_feed_and_are_known_once_it_is_stored(tmp_path: Path) -> None:
+    items, data, state = tmp_path / "items", tmp_path / "data", tmp_path / "state"
+    with (
+        running_scrapyd(tmp_path / "scrapyd", items_dir=items) as server,
+        ReplicaServer(SiteModel(articles=30)) as replica,
+    ):
+        settings = {
+            "HANKYUNG_BASE_URL": replica.base_url,
+            **LOCAL_SITE,
+            "HKCRAWL_OUTPUT_DIR": str(data),
+            "HKCRAWL_STATE_DIR": str(state),
+        }
+        arguments = {"discover": "all-news", "max_pages": "1", "related_depth": "0", "render": "never"}
+        job = crawl(server, settings, arguments)
+        expected = set(replica.model.page(1))
+        log = server.job_log(PROJECT, "hankyung", job)
+    feed = items / PROJECT / "hankyung" / f"{job}.jl"
+    assert feed.is_file(), _tail(log)
+    lines = list(read_lines(feed))
+    assert [problem for line in lines for problem in line_problems(line)] == []
+    assert {line.record["articleId"] for line in lines if line.record} == expected
+    assert not list(data.glob("*.json*")), "with a feed the run writes no file of its own"
+    with sqlite3.connect(state / "hankyung.sqlite3") as db:
+        known = dict(db.execute("SELECT article_id, output FROM articles"))
+        runs = list(db.execute("SELECT status, new FROM runs"))
+    assert known == dict.fromkeys(expected, str(feed))
+    assert runs == [("ok", len(expected))]  # without a report, the state keeps the verdict
