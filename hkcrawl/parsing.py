@@ -40,7 +40,16 @@ logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
 MAX_RESTARTS = 3
-CHILD_COMMAND = (sys.executable, "-m", "hkcrawl.parsing")
+#: Where this process imported hkcrawl from. Under scrapyd that is the project's egg, a
+#: zip that scrapyd's runner appends to sys.path for this crawl only, so a plain
+#: ``python -m hkcrawl.parsing`` could not find it; the child appends it the same way
+#: (last, so it imports the same hkcrawl as this process wherever that came from).
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHILD_COMMAND = (
+    sys.executable,
+    "-c",
+    f"import runpy, sys; sys.path.append({PACKAGE_ROOT!r}); runpy.run_module('hkcrawl.parsing', run_name='__main__')",
+)
 #: Seconds a job that prefers the child waits for it to finish starting (~1 s normally).
 READY_TIMEOUT = 30.0
 #: Seconds without an answer, with jobs waiting, after which the child counts as stuck
