@@ -155,6 +155,8 @@ class Run:
         self.report: dict[str, Any] = {}
         self.report_path: Path | None = None
         self.newest_known: str | None = None
+        #: How the run before this one ended (None: it never finished, or this is the first).
+        self.last_run_status: str | None = None
         self._db_identity: tuple[int, int] | None = None
         self._pending_marks: list[Exported] = []
         self._last_checkpoint = time.monotonic()
@@ -233,6 +235,7 @@ class Run:
             for failure in self.given_up:
                 logger.warning("Giving up on article %s (%s): %s", failure.article_id, failure.url, failure.gave_up_why)
             self.newest_known = self.state.newest_published()
+            self.last_run_status = self.state.last_run_status()
             self.facts.last_run_with_new = self.state.last_run_with_new_articles()
         if not self.use_feeds:
             self.paths.output_dir.mkdir(parents=True, exist_ok=True)

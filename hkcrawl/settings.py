@@ -162,6 +162,12 @@ HKCRAWL_GIVE_UP_DAYS = 7.0
 # Edits (a new 수정 time) are found through the daily sitemaps of this many of the
 # newest days in the latest sitemap; articles edited later than that are not refetched.
 HKCRAWL_UPDATE_DAYS = 2
+# How a rerun with the default discovery (sitemap + sections) finds what is new
+# (hkcrawl/discovery.py, README "Scheduled runs"). "economical": when the latest
+# sitemap reaches back past the newest known article, it lists everything new, so the
+# section lists are skipped and one list page (/all-news) checks the sitemap missed
+# nothing; otherwise the lists are walked. "thorough": always walk the lists.
+HKCRAWL_DISCOVERY = "economical"
 
 # JavaScript rendering (-a render=never|auto|always; hkcrawl/browser.py). The browser
 # is Debian's chromium, found automatically; CHROMIUM_PATH (setting or environment

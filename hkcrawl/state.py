@@ -309,6 +309,13 @@ class StateStore:
                 "UPDATE runs SET finished = ?, status = ?, new = ? WHERE run_id = ?", (finished, status, new, run_id)
             )
 
+    def last_run_status(self) -> str | None:
+        """How the most recent run ended (``ok``, ``failed``, ``blocked``; None if it never
+        finished, or there was none): only after an ``ok`` run may discovery trust that
+        everything older than the newest known article was seen (hkcrawl/discovery.py)."""
+        row = self.db.execute("SELECT status FROM runs ORDER BY started DESC, run_id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def last_run_with_new_articles(self) -> str | None:
         row = self.db.execute("SELECT max(finished) FROM runs WHERE new > 0").fetchone()
         return row[0] if row else None

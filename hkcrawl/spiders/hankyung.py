@@ -16,8 +16,9 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from hkcrawl import parsing, urls
+from hkcrawl import discovery, parsing, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
+from hkcrawl.discovery import Decision
 from hkcrawl.items import Article
 from hkcrawl.outcomes import failure_reason, looks_truncated
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
@@ -52,6 +53,10 @@ class HankyungSpider(scrapy.Spider):
     """
 
     name = "hankyung"
+    #: Article ids the latest sitemap listed: what the canary page is checked against.
+    _sitemap_listed: frozenset[str] = frozenset()
+    #: True while the list walk waits for the latest sitemap's verdict (hkcrawl/discovery.py).
+    _deferred_walk = False
 
     def __init__(
         self,
@@ -208,6 +213,11 @@ class HankyungSpider(scrapy.Spider):
 
     def _discovery_requests(self) -> Iterator[scrapy.Request]:
         base = self.base_url
+        self._sitemap_listed = frozenset()
+        self._deferred_walk = False
+        decision = self._decision_before_sitemap()
+        if decision is not None:
+            self._note_decision(decision)
         if "sitemap" in self.discovery:
             if self.since:
                 day, last = self.since, self.until or datetime.now(KST).date()
@@ -215,15 +225,90 @@ class HankyungSpider(scrapy.Spider):
                     yield self._list_request(f"{base}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
                     day += timedelta(days=1)
             else:
-                yield self._list_request(f"{base}/sitemap/latest-article.xml", "latest-sitemap")
-        if "all-news" in self.discovery:
-            yield self._list_request(f"{base}/all-news", "all-news", page=1)
-        if "sections" in self.discovery:
-            for path in self.list_paths:
-                yield self._list_request(f"{base}{path}", "section", page=1)
+                request = self._list_request(f"{base}/sitemap/latest-article.xml", "latest-sitemap")
+                if self._deferred_walk:
+                    request = request.replace(errback=self._on_deciding_error)
+                yield request
+        if not self._deferred_walk:
+            yield from self._list_walk()
         if "feeds" in self.discovery:
             for feed in FEEDS:
                 yield self._list_request(f"{base}/feed/{feed}", "feed")
+
+    def _list_walk(self, all_news_again: bool = False) -> Iterator[scrapy.Request]:
+        """The first page of each list asked for; paging goes on in parse_listing.
+        ``all_news_again``: /all-news was fetched as the canary and failed, so ask anew."""
+        base = self.base_url
+        if "all-news" in self.discovery:
+            request = self._list_request(f"{base}/all-news", "all-news", page=1)
+            yield request.replace(dont_filter=True) if all_news_again else request
+        if "sections" in self.discovery:
+            for path in self.list_paths:
+                yield self._list_request(f"{base}{path}", "section", page=1)
+
+    # -- what discovery costs ------------------------------------------------------
+    def _decision_before_sitemap(self) -> Decision | None:
+        """Whether the list walk can wait for the latest sitemap (then ``_deferred_walk``),
+        or None when there is nothing to decide (no sitemap, no lists, a date range)."""
+        walk = {"sections", "all-news"} & set(self.discovery)
+        if "sitemap" not in self.discovery or not walk or self.since or self.until:
+            return None
+        run = self.run
+        known = run.newest_known if run.state is not None else None
+        decision = discovery.before_sitemap(self.settings.get("HKCRAWL_DISCOVERY"), known, run.last_run_status)
+        self._deferred_walk = decision is None
+        return decision
+
+    def _note_decision(self, decision: Decision) -> None:
+        self.crawler.stats.inc_value(f"hkcrawl/discovery/{decision.name}")
+        what = "walking the section lists" if decision.walk_lists else "not walking the section lists"
+        self.logger.info("Discovery: %s (%s): %s", decision.name, decision.why, what)
+
+    def _after_latest_sitemap(self, listing: Listing) -> Iterator[scrapy.Request]:
+        """The deferred walk's verdict: the canary page (/all-news) when the sitemap reaches
+        back past the newest known article, else the walk."""
+        self._deferred_walk = False
+        self._sitemap_listed = frozenset(link.article_id for link in listing.links)
+        decision = discovery.after_sitemap(self.run.newest_known or "", (link.published for link in listing.links))
+        self._note_decision(decision)
+        if decision.walk_lists:
+            yield from self._list_walk()
+            return
+        if "sections" in self.discovery:
+            self.crawler.stats.inc_value("hkcrawl/discovery/lists_skipped", len(self.list_paths))
+        canary = self._list_request(f"{self.base_url}/all-news", "all-news", page=1)
+        yield canary.replace(errback=self._on_deciding_error, meta={**canary.meta, "hkcrawl_canary": True})
+
+    def _after_canary(self, listing: Listing) -> list[scrapy.Request] | None:
+        """None when every article on /all-news is known or in the sitemap. Else the sitemap
+        misses articles this time, and the lists are walked (this page is /all-news's first)."""
+        retried = set(self.run.retried)
+        unlisted = [
+            link.article_id
+            for link in listing.links
+            if link.article_id not in self._sitemap_listed
+            and link.article_id not in retried
+            and self._rejection(link.url) is None
+            and self.run.known(link.article_id) is None
+        ]
+        decision = discovery.sitemap_gap(unlisted)
+        if decision is None:
+            self.crawler.stats.inc_value("hkcrawl/discovery/canary_ok")
+            return None
+        self._note_decision(decision)
+        self.logger.warning("The latest sitemap misses articles: %s", decision.why)
+        # This page is /all-news's first: its paging follows in parse_listing if it was asked for.
+        return [request for request in self._list_walk() if request.cb_kwargs["kind"] != "all-news"]
+
+    def _on_deciding_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """The latest sitemap or the canary page failed: nothing vouches for the sitemap, so walk the lists."""
+        self.on_error(failure)
+        canary = bool(failure.request.meta.get("hkcrawl_canary"))
+        self._deferred_walk = False
+        self._note_decision(
+            Decision("canary_failed" if canary else "sitemap_failed", True, f"{failure.request.url} failed")
+        )
+        yield from self._list_walk(all_news_again=canary)
 
     def _list_request(self, url: str, kind: str, page: int | None = None) -> scrapy.Request:
         paged = f"{url}?page={page}" if page and page > 1 else url
@@ -292,6 +377,9 @@ class HankyungSpider(scrapy.Spider):
         self.run.article_links(len(listing.links))
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
+        if kind == "latest-sitemap" and self._deferred_walk:
+            for request in self._after_latest_sitemap(listing):
+                yield request
         if kind == "latest-sitemap" and self.run.state is not None:
             # The latest sitemap has no 수정 times; the daily ones do (lastmod). Reading
             # the days it covers lets a rerun find the articles edited since it last ran.
@@ -330,6 +418,15 @@ class HankyungSpider(scrapy.Spider):
 
         if page is None:  # sitemaps and feeds are not paged
             return
+        if response.meta.get("hkcrawl_canary"):
+            walk = self._after_canary(listing)
+            for request in walk or ():
+                yield request
+            if walk is None and "all-news" in self.discovery:
+                # /all-news was asked for, and its first page says the sitemap holds the rest.
+                stats.inc_value("hkcrawl/lists/stopped/canary")
+            if walk is None or "all-news" not in self.discovery:
+                return
         # The pager's total (span.total) is not trusted as a stop: the empty page is
         # the site's own end-of-list signal (hankyung-site.md §1.3), one request later.
         if not listing.links:
