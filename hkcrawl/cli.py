@@ -215,8 +215,10 @@ def cron_command(args: argparse.Namespace) -> int:
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
     if code != 0:
-        # The crawl printed its one-line reason on stderr; say where the whole story is.
-        print(f"hkcrawl cron: exit {code}; log: {log_file}", file=sys.stderr)
+        # The crawl printed its one-line reason on stderr; say where the whole story is
+        # (a refused argument stops it before it logs anything).
+        where = f"; log: {log_file}" if log_file.exists() else ""
+        print(f"hkcrawl cron: exit {code}{where}", file=sys.stderr)
     return code
 
 

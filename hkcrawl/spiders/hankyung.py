@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,13 +23,8 @@ from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_sect
 from hkcrawl.pages.text import KST
 from hkcrawl.record import utc_now
 from hkcrawl.run import Run
-from hkcrawl.sections import FEEDS, PREMIUM_PATHS, list_paths
-
-DISCOVERY_MODES = ("sections", "all-news", "sitemap", "feeds")
-RENDER_MODES = ("never", "auto", "always")
-DEFAULT_DISCOVERY = ("sitemap", "sections")
-#: List pages read per list when neither -a max_pages nor -a since says otherwise.
-DEFAULT_MAX_PAGES = 3
+from hkcrawl.sections import FEEDS, PREMIUM_PATHS
+from hkcrawl.spiders.arguments import NAMES, SpiderArguments, parse_arguments
 
 
 class HankyungSpider(scrapy.Spider):
@@ -38,59 +32,53 @@ class HankyungSpider(scrapy.Spider):
 
     Arguments (``-a name=value``):
 
-    - ``urls=URL,URL…`` / ``urls_file=PATH``: fetch these articles (any URL form)
-      instead of discovering; combine with ``discover=`` to do both.
+    - ``urls=URL,URL…`` / ``urls_file=PATH``: fetch these articles (any URL form, each
+      fetched once as ``/article/<id>`` on the base URL) instead of discovering; only
+      them, no related article, unless ``related_depth`` is given; combine with
+      ``discover=`` to do both.
     - ``discover=sitemap,sections``: where to find articles, any of ``sections``
       (every section and sub-section list), ``all-news``, ``sitemap`` (Google-News
       sitemaps), ``feeds`` (RSS; Cloudflare-blocked on the live site since 2026-08).
     - ``sections=economy,finance``: narrow the section lists (``economy/macro`` too).
     - ``max_pages=N``: list pages per list (default 3; unlimited when ``since`` is set).
     - ``since=YYYY-MM-DD`` / ``until=YYYY-MM-DD``: only articles published in that
-      range (KST); with ``sitemap`` it reads the daily sitemaps of every day in it.
-    - ``related_depth=N``: follow "관련 뉴스" links N steps from a discovered article (1).
+      range (KST), whatever found them: a record outside it is dropped and counted
+      (``hkcrawl/dropped/outside_range``); with ``sitemap`` it reads the daily
+      sitemaps of every day in it.
+    - ``related_depth=N``: follow "관련 뉴스" links N steps from a discovered article (1),
+      and from given URLs (0 unless given).
     - ``max_articles=N``: stop cleanly after N exported articles.
+
+    A bad argument raises BadArgument (hkcrawl/spiders/arguments.py); ``scrapy crawl``
+    checks them before starting and says what is wrong in one line.
     """
 
     name = "hankyung"
 
-    def __init__(
-        self,
-        urls: str | None = None,
-        urls_file: str | None = None,
-        discover: str | None = None,
-        sections: str | None = None,
-        max_pages: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        related_depth: str = "1",
-        max_articles: str | None = None,
-        render: str = "auto",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        own = {name: kwargs.pop(name) for name in NAMES if name in kwargs}
         super().__init__(**kwargs)
-        if render not in RENDER_MODES:
-            raise ValueError(f"render={render!r}: choose one of {', '.join(RENDER_MODES)}")
-        self.render = render
+        args: SpiderArguments = parse_arguments(own)
+        self.render = args.render
         self.can_render = False  # set in from_crawler, once the browser is looked for
-        self.requested_urls = _split(urls) + (_read_urls_file(urls_file) if urls_file else [])
-        if discover is not None:
-            self.discovery = _split(discover)
-        else:
-            self.discovery = [] if self.requested_urls else list(DEFAULT_DISCOVERY)
-        unknown = set(self.discovery) - set(DISCOVERY_MODES)
-        if unknown:
-            raise ValueError(f"unknown discover mode(s) {sorted(unknown)}; choose from {', '.join(DISCOVERY_MODES)}")
-        self.list_paths = list_paths(_split(sections) or None)
-        self.since = _parse_day(since, "since")
-        self.until = _parse_day(until, "until")
-        if self.since and self.until and self.until < self.since:
-            raise ValueError(f"until={until} is before since={since}")
-        self.max_pages = int(max_pages) if max_pages else (None if self.since else DEFAULT_MAX_PAGES)
-        self.related_depth = int(related_depth)
-        self.max_articles = int(max_articles) if max_articles else None
+        self.requested_urls = args.requested_urls
+        self.discovery = args.discovery
+        self.list_paths = args.list_paths
+        self.since = args.since
+        self.until = args.until
+        self.max_pages = args.max_pages
+        self.related_depth = args.related_depth
+        self.urls_depth = args.urls_depth
+        self.max_articles = args.max_articles
         self.exported = 0
         self.requested_ids: set[str] = set()
         self.newest_known: str | None = None
+
+    @staticmethod
+    def check_arguments(given: dict[str, Any]) -> None:
+        """Raise BadArgument for an argument the spider cannot use: ``scrapy crawl`` asks
+        before it starts the crawl, so a typo is one line and exit 2, not a traceback."""
+        parse_arguments(given)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
@@ -499,21 +487,3 @@ def _asked_url(request: scrapy.Request) -> str:
     """The URL the spider asked for, before any redirect: one URL however it ends."""
     redirects = request.meta.get("redirect_urls")
     return redirects[0] if redirects else request.url
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def _parse_day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"-a {name}= takes a date as YYYY-MM-DD, not {value!r}") from None
-
-
-def _read_urls_file(path: str) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
