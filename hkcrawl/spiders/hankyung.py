@@ -172,15 +172,14 @@ class HankyungSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"hkcrawl/rejected_urls/{reason.split(':')[0]}")
                 continue
             self.run.article_links()
+            # Every URL form of an article is one article: fetched once, as /article/<id>
+            # on the base URL (old forms redirect there on the live site anyway).
             article_id = urls.article_id_from_url(url)
-            self.run.article_requested(article_id, url)
-            yield scrapy.Request(
-                url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"depth": 0},
-                meta={**self._article_meta(), "hkcrawl_article_id": article_id},
-            )
+            assert article_id is not None  # _rejection() said it has one
+            if request := self._article_request(article_id, depth=self.urls_depth):
+                yield request
+            else:
+                self.crawler.stats.inc_value("hkcrawl/given_urls/same_article")
         if self.discovery:
             self.run.expect_articles()
         for request in self._discovery_requests():

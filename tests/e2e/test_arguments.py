@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hkcrawl.replica import ReplicaServer
 from tests.e2e.conftest import cron, run_crawl
 
 NOWHERE = "http://127.0.0.1:9"  # never asked: a refused argument stops the crawl before it starts
@@ -52,3 +53,33 @@ def test_cron_passes_a_bad_argument_on_in_one_line(tmp_path: Path) -> None:
     assert out == ""
     # The crawl's line, then cron's exit line (no log to point to: nothing was logged).
     assert err.splitlines() == ["hkcrawl: -a max_pages=0: accepts a whole number, 1 or more", "hkcrawl cron: exit 2"]
+
+
+def test_given_urls_are_fetched_once_as_article_urls_and_only_them(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    # Five articles with related articles (the default related_depth would follow them),
+    # none rendered (that is a second request for the same page).
+    picked = [
+        aid
+        for aid in model.ids()
+        if model.expected_record(aid)["relatedArticles"] and "js_related" not in model.article(aid).kinds
+    ][:5]
+    assert len(picked) == 5
+    section = model.article(picked[2]).section
+    given = [
+        f"{replica.base_url}/news/app/newsview.php?aid={picked[0]}",  # ≤2018
+        f"https://news.hankyung.com/article/{picked[1]}",  # 2018, another host of the site
+        f"{replica.base_url}/{section}/article/{picked[2]}",  # 2019–2022
+        f"{replica.base_url}/article/{picked[3]}?from=rss",
+        f"https://www.hankyung.com/article/{picked[4]}",  # the live site's own URL
+        f"{replica.base_url}/article/{picked[0]}",  # the first again, in today's form
+    ]
+    run = run_crawl(["-a", "urls=" + ",".join(given)], replica.base_url, tmp_path, tmp_path / "o.jsonl")
+    assert run.returncode == 0, run.log[-3000:]
+    assert sorted(item["articleId"] for item in run.items) == sorted(picked)
+    # Every form on the configured base URL as /article/<id>, each article once: no related one.
+    asked = [record.path for record in replica.log.matching("/") if record.path != "/robots.txt"]
+    assert sorted(asked) == sorted(f"/article/{aid}" for aid in picked)
+    assert run.stat("hkcrawl/given_urls/same_article") == 1
+    assert run.stat("hkcrawl/links/related") == 0  # related_depth given: see test_discovery.py
+
