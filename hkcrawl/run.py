@@ -167,6 +167,8 @@ class Run:
         # Fetched, but nothing to save (not a valid record …): an earlier failure is void.
         self._settled_unwritten: set[str] = set()
         self._settled_ids: set[str] = set()
+        # Articles earlier runs left unsaved (failed or interrupted), as the run opened.
+        self._unsaved_before: set[str] = set()
         self._failures_written: dict[str, str] = {}
         self._pending_written: set[str] = set()
         self.retried: list[str] = []
@@ -232,6 +234,7 @@ class Run:
             self.given_up = self.state.give_up(self.give_up_rule, iso(time.time()))
             for failure in self.given_up:
                 logger.warning("Giving up on article %s (%s): %s", failure.article_id, failure.url, failure.gave_up_why)
+            self._unsaved_before = {failure.article_id for failure in self.state.failures(include_given_up=True)}
             self.newest_known = self.state.newest_published()
             self.facts.last_run_with_new = self.state.last_run_with_new_articles()
         if not self.use_feeds:
@@ -342,6 +345,17 @@ class Run:
         self._requested.pop(article_id, None)
         self._failed.pop(article_id, None)
         self._settled_unwritten.add(article_id)
+        self._settled_ids.add(article_id)
+
+    def article_passed_over(self, article_id: str) -> None:
+        """Fetched fine, but not this run's to export (published outside ``-a since/until``):
+        neither saved nor failed here. What an earlier run left unsaved stays in the state
+        for a run that wants it; anything else is settled (a pending mark this run wrote goes)."""
+        if article_id not in self._unsaved_before:
+            self.article_settled(article_id)
+            return
+        self._requested.pop(article_id, None)
+        self._failed.pop(article_id, None)
         self._settled_ids.add(article_id)
 
     def _unsettled_failed(self) -> None:

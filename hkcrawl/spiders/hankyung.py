@@ -188,6 +188,10 @@ class HankyungSpider(scrapy.Spider):
     def _retry_requests(self) -> Iterator[scrapy.Request]:
         """Articles earlier runs tried and did not save: fetched again whatever discovery finds."""
         for article_id, _url, why in self.run.retry_targets():
+            if self._id_outside_range(article_id):
+                # Left in the state for a run whose range holds it (or one with no range).
+                self.crawler.stats.inc_value("hkcrawl/retries/outside_range")
+                continue
             if request := self._article_request(article_id, depth=0):
                 self.crawler.stats.inc_value(f"hkcrawl/retries/{why}")
                 self.run.retried.append(article_id)
@@ -429,16 +433,53 @@ class HankyungSpider(scrapy.Spider):
 
     def _export(self, article: Article, depth: int) -> Iterable:
         self.crawler.stats.inc_value("hkcrawl/pages/article")
+        if self._published_outside_range(article):
+            # Found by a path that could not tell its date (a related link, a sitemap entry
+            # without one): a range is a range. Its related links are not followed either.
+            self.crawler.stats.inc_value("hkcrawl/dropped/outside_range")
+            self.logger.debug("Dropped %s: published %s, outside the range", article.url, article.datePublished)
+            if article.articleId:
+                self.run.article_passed_over(article.articleId)
+            return
         article.dateDownloaded = utc_now()
         article.isUpdate = bool(article.articleId and self.run.known(article.articleId))
         yield article
         if depth < self.related_depth:
             for related in article.relatedArticles:
                 article_id = urls.article_id_from_url(related)
-                if article_id and not self._already_exported(article_id, None):
+                if not article_id:
+                    continue
+                if self._id_outside_range(article_id):
+                    self.crawler.stats.inc_value("hkcrawl/links/related_outside_range")
+                    continue
+                if not self._already_exported(article_id, None):
                     self.crawler.stats.inc_value("hkcrawl/links/related")
                     if request := self._article_request(article_id, depth=depth + 1):
                         yield request
+
+    def _outside_range(self, day: date) -> bool:
+        return bool((self.since and day < self.since) or (self.until and day > self.until))
+
+    def _id_outside_range(self, article_id: str) -> bool:
+        """By the id's date (its first 8 digits are the publication day, hankyung-site.md §1.1)."""
+        if not (self.since or self.until):
+            return False
+        try:
+            day = date(int(article_id[:4]), int(article_id[4:6]), int(article_id[6:8]))
+        except ValueError:
+            return False  # not a date after all: the record's own date decides
+        return self._outside_range(day)
+
+    def _published_outside_range(self, article: Article) -> bool:
+        """By the record's 입력 time, in KST (a record without one is the validator's to drop)."""
+        if not (self.since or self.until) or not article.datePublished:
+            return False
+        try:
+            published = datetime.fromisoformat(article.datePublished)
+        except ValueError:
+            return False
+        day = (published.astimezone(KST) if published.tzinfo else published).date()
+        return self._outside_range(day)
 
     def _already_exported(self, article_id: str, modified: str | None) -> bool:
         """Known from an earlier run, and not modified since (as far as the link tells)."""
