@@ -308,6 +308,7 @@ def merge_command(args: argparse.Namespace) -> int:
     exit 2 (OUT untouched) when an input cannot be read or OUT cannot be written."""
     from hkcrawl import datasets
 
+    missing = next((parent for parent in reversed(args.out.absolute().parents) if not parent.exists()), None)
     try:
         summary = datasets.merge(args.out, args.inputs)
     except datasets.DatasetError as error:
@@ -318,6 +319,8 @@ def merge_command(args: argparse.Namespace) -> int:
         return 2
     for problem in summary.skipped:
         print(f"hkcrawl merge: skipped {problem}", file=sys.stderr)
+    if missing is not None:  # a typo in OUT's folder should not go unnoticed
+        print(f"created {missing}/")
     print(f"wrote {summary.output}")
     for line in summary.lines():
         print(f"  {line}")

@@ -82,4 +82,3 @@ def test_given_urls_are_fetched_once_as_article_urls_and_only_them(replica: Repl
     assert sorted(asked) == sorted(f"/article/{aid}" for aid in picked)
     assert run.stat("hkcrawl/given_urls/same_article") == 1
     assert run.stat("hkcrawl/links/related") == 0  # related_depth given: see test_discovery.py
-
