@@ -210,7 +210,9 @@ def cron_command(args: argparse.Namespace) -> int:
     log_file.parent.mkdir(exist_ok=True)
     os.environ["SCRAPY_SETTINGS_MODULE"] = "hkcrawl.settings"
     try:
-        execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *crawl_args])
+        # Relative paths under --dir even when it lies inside the project (HKCRAWL_BASE_DIR).
+        base = ["-s", f"HKCRAWL_BASE_DIR={home}"]
+        execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *base, *crawl_args])
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
@@ -236,6 +238,8 @@ def check_command(args: argparse.Namespace) -> int:
         os.chdir(Path(args.dir))
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "hkcrawl.settings")
     settings = get_project_settings()
+    if args.dir:  # the runs' files are under DIR, as for hkcrawl cron --dir
+        settings.set("HKCRAWL_BASE_DIR", str(Path.cwd()), priority="cmdline")
     for pair in args.set or []:
         name, _, value = pair.partition("=")
         settings.set(name, value, priority="cmdline")

@@ -32,6 +32,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
+from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.defer import deferred_from_coro
 
 from hkcrawl.items import Article
@@ -70,8 +71,10 @@ class RunPaths:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RunPaths:
-        state = Path(settings.get("HKCRAWL_STATE_DIR")) if settings.getbool("HKCRAWL_STATE_ENABLED") else None
-        return cls(state, Path(settings.get("HKCRAWL_OUTPUT_DIR")), settings.getbool("HKCRAWL_OUTPUT_GZIP"))
+        """Relative directories are taken from HKCRAWL_BASE_DIR (see :func:`base_dir`)."""
+        base = base_dir(settings)
+        state = base / settings.get("HKCRAWL_STATE_DIR") if settings.getbool("HKCRAWL_STATE_ENABLED") else None
+        return cls(state, base / settings.get("HKCRAWL_OUTPUT_DIR"), settings.getbool("HKCRAWL_OUTPUT_GZIP"))
 
     @property
     def database(self) -> Path | None:
@@ -80,6 +83,18 @@ class RunPaths:
     @property
     def near_duplicates(self) -> Path | None:
         return self.state_dir / NEAR_DUPLICATES_NAME if self.state_dir else None
+
+
+def base_dir(settings: BaseSettings) -> Path:
+    """Where relative output and state directories are: HKCRAWL_BASE_DIR when set; else
+    the project root (the scrapy.cfg Scrapy found), so ``scrapy crawl`` from a subfolder
+    of the project does not start a second, empty history there; else (outside any
+    project, e.g. ``hkcrawl cron --dir``) the working directory. Absolute paths are kept."""
+    given = settings.get("HKCRAWL_BASE_DIR")
+    if given:
+        return Path(given).absolute()
+    cfg = closest_scrapy_cfg()
+    return Path(cfg).parent if cfg else Path.cwd()
 
 
 class RunFailed(Exception):

@@ -204,3 +204,22 @@ def test_layout_drift_fails_the_run(replica: ReplicaServer, tmp_path: Path) -> N
     assert run.returncode == 1
     assert "layout drift" in run.log
     assert os.path.exists(tmp_path / "data" / "hankyung")
+
+
+def test_runs_from_a_project_subfolder_share_the_project_roots_files(replica: ReplicaServer, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "scrapy.cfg").write_text("[settings]\ndefault = hkcrawl.settings\n", encoding="utf-8")
+    url = f"{replica.base_url}/article/{replica.model.ids()[0]}"
+    run = run_crawl(["-a", f"urls={url}"], replica.base_url, project / "notebooks", None)
+    assert run.returncode == 0, run.log[-2000:]
+    assert list((project / "notebooks").iterdir()) == []
+    assert len(finished_ids(project)) == 1 and (project / "state" / "hankyung.sqlite3").exists()
+
+    # hkcrawl cron --dir keeps every path under its folder, even one inside the project.
+    home = project / "notebooks" / "cron-home"
+    proc = cron(home, tmp_path, replica.base_url, "-a", f"urls={url}")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert len(finished_ids(home)) == 1 and (home / "state" / "hankyung.sqlite3").exists()
+    assert len(finished_ids(project)) == 1, "the project root's files are not touched"
