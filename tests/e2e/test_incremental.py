@@ -8,6 +8,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -136,10 +137,25 @@ def test_gzip_output(replica: ReplicaServer, tmp_path: Path) -> None:
 def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "hkcrawl-home", tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # The first run is held at its first article page, so it holds the lock (taken before
+    # any request) while the second starts, however busy the machine: no race to lose.
+    first_article, second_done = threading.Event(), threading.Event()
+    serve = replica.site.get
+
+    def held(path: str):
+        if path.startswith("/article/"):
+            first_article.set()
+            second_done.wait(120)
+        return serve(path)
+
+    replica.site.get = held
     first = cron(home, elsewhere, replica.base_url, "-a", "max_pages=1000")
-    time.sleep(0.3)
-    second = cron(home, elsewhere, replica.base_url)
-    _, second_err = second.communicate(timeout=60)
+    try:
+        assert first_article.wait(120), "the first run never asked for an article"
+        second = cron(home, elsewhere, replica.base_url)
+        _, second_err = second.communicate(timeout=60)
+    finally:
+        second_done.set()
     first_out, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     assert first_out == first_err == ""  # silent when all is well: cron mails only failures
