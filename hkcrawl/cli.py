@@ -210,13 +210,17 @@ def cron_command(args: argparse.Namespace) -> int:
     log_file.parent.mkdir(exist_ok=True)
     os.environ["SCRAPY_SETTINGS_MODULE"] = "hkcrawl.settings"
     try:
-        execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *crawl_args])
+        # Relative paths under --dir even when it lies inside the project (HKCRAWL_BASE_DIR).
+        base = ["-s", f"HKCRAWL_BASE_DIR={home}"]
+        execute(["scrapy", "crawl", "hankyung", "-s", f"LOG_FILE={log_file}", *base, *crawl_args])
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
     if code != 0:
-        # The crawl printed its one-line reason on stderr; say where the whole story is.
-        print(f"hkcrawl cron: exit {code}; log: {log_file}", file=sys.stderr)
+        # The crawl printed its one-line reason on stderr; say where the whole story is
+        # (a refused argument stops it before it logs anything).
+        where = f"; log: {log_file}" if log_file.exists() else ""
+        print(f"hkcrawl cron: exit {code}{where}", file=sys.stderr)
     return code
 
 
@@ -234,6 +238,8 @@ def check_command(args: argparse.Namespace) -> int:
         os.chdir(Path(args.dir))
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "hkcrawl.settings")
     settings = get_project_settings()
+    if args.dir:  # the runs' files are under DIR, as for hkcrawl cron --dir
+        settings.set("HKCRAWL_BASE_DIR", str(Path.cwd()), priority="cmdline")
     for pair in args.set or []:
         name, _, value = pair.partition("=")
         settings.set(name, value, priority="cmdline")
@@ -306,6 +312,7 @@ def merge_command(args: argparse.Namespace) -> int:
     exit 2 (OUT untouched) when an input cannot be read or OUT cannot be written."""
     from hkcrawl import datasets
 
+    missing = next((parent for parent in reversed(args.out.absolute().parents) if not parent.exists()), None)
     try:
         summary = datasets.merge(args.out, args.inputs)
     except datasets.DatasetError as error:
@@ -316,6 +323,8 @@ def merge_command(args: argparse.Namespace) -> int:
         return 2
     for problem in summary.skipped:
         print(f"hkcrawl merge: skipped {problem}", file=sys.stderr)
+    if missing is not None:  # a typo in OUT's folder should not go unnoticed
+        print(f"created {missing}/")
     print(f"wrote {summary.output}")
     for line in summary.lines():
         print(f"  {line}")

@@ -32,6 +32,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
+from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.defer import deferred_from_coro
 
 from hkcrawl.items import Article
@@ -70,8 +71,10 @@ class RunPaths:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RunPaths:
-        state = Path(settings.get("HKCRAWL_STATE_DIR")) if settings.getbool("HKCRAWL_STATE_ENABLED") else None
-        return cls(state, Path(settings.get("HKCRAWL_OUTPUT_DIR")), settings.getbool("HKCRAWL_OUTPUT_GZIP"))
+        """Relative directories are taken from HKCRAWL_BASE_DIR (see :func:`base_dir`)."""
+        base = base_dir(settings)
+        state = base / settings.get("HKCRAWL_STATE_DIR") if settings.getbool("HKCRAWL_STATE_ENABLED") else None
+        return cls(state, base / settings.get("HKCRAWL_OUTPUT_DIR"), settings.getbool("HKCRAWL_OUTPUT_GZIP"))
 
     @property
     def database(self) -> Path | None:
@@ -80,6 +83,18 @@ class RunPaths:
     @property
     def near_duplicates(self) -> Path | None:
         return self.state_dir / NEAR_DUPLICATES_NAME if self.state_dir else None
+
+
+def base_dir(settings: BaseSettings) -> Path:
+    """Where relative output and state directories are: HKCRAWL_BASE_DIR when set; else
+    the project root (the scrapy.cfg Scrapy found), so ``scrapy crawl`` from a subfolder
+    of the project does not start a second, empty history there; else (outside any
+    project, e.g. ``hkcrawl cron --dir``) the working directory. Absolute paths are kept."""
+    given = settings.get("HKCRAWL_BASE_DIR")
+    if given:
+        return Path(given).absolute()
+    cfg = closest_scrapy_cfg()
+    return Path(cfg).parent if cfg else Path.cwd()
 
 
 class RunFailed(Exception):
@@ -169,6 +184,8 @@ class Run:
         # Fetched, but nothing to save (not a valid record …): an earlier failure is void.
         self._settled_unwritten: set[str] = set()
         self._settled_ids: set[str] = set()
+        # Articles earlier runs left unsaved (failed or interrupted), as the run opened.
+        self._unsaved_before: set[str] = set()
         self._failures_written: dict[str, str] = {}
         self._pending_written: set[str] = set()
         self.retried: list[str] = []
@@ -234,6 +251,7 @@ class Run:
             self.given_up = self.state.give_up(self.give_up_rule, iso(time.time()))
             for failure in self.given_up:
                 logger.warning("Giving up on article %s (%s): %s", failure.article_id, failure.url, failure.gave_up_why)
+            self._unsaved_before = {failure.article_id for failure in self.state.failures(include_given_up=True)}
             self.newest_known = self.state.newest_published()
             self.last_run_status = self.state.last_run_status()
             self.facts.last_run_with_new = self.state.last_run_with_new_articles()
@@ -350,6 +368,17 @@ class Run:
         self._requested.pop(article_id, None)
         self._failed.pop(article_id, None)
         self._settled_unwritten.add(article_id)
+        self._settled_ids.add(article_id)
+
+    def article_passed_over(self, article_id: str) -> None:
+        """Fetched fine, but not this run's to export (published outside ``-a since/until``):
+        neither saved nor failed here. What an earlier run left unsaved stays in the state
+        for a run that wants it; anything else is settled (a pending mark this run wrote goes)."""
+        if article_id not in self._unsaved_before:
+            self.article_settled(article_id)
+            return
+        self._requested.pop(article_id, None)
+        self._failed.pop(article_id, None)
         self._settled_ids.add(article_id)
 
     def _unsettled_failed(self) -> None:

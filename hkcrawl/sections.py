@@ -90,8 +90,15 @@ def list_paths(selected: list[str] | None = None) -> list[str]:
     for name in selected:
         top, _, sub = name.strip().strip("/").partition("/")
         top = SECTION_ALIASES.get(top, top)
-        if top not in SECTIONS or (sub and sub not in SUBSECTIONS.get(top, {})):
-            raise ValueError(f"unknown section {name!r}; known: {', '.join(SECTIONS)} (or section/sub-section)")
+        if top not in SECTIONS:
+            aliases = ", ".join(f"{alias} (= {slug})" for alias, slug in SECTION_ALIASES.items())
+            raise ValueError(
+                f"unknown section {name.strip()!r}; accepts {', '.join(SECTIONS)}, aliases {aliases}, "
+                "or section/sub-section (economy/macro)"
+            )
+        if sub and sub not in SUBSECTIONS.get(top, {}):
+            known = ", ".join(f"{top}/{s}" for s in SUBSECTIONS.get(top, {})) or f"none known under {top}"
+            raise ValueError(f"unknown sub-section {name.strip()!r}; accepts {known}")
         paths += [f"/{top}/{sub}"] if sub else [f"/{top}"] + [f"/{top}/{s}" for s in SUBSECTIONS.get(top, {})]
     return list(dict.fromkeys(paths))
 

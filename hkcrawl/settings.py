@@ -144,6 +144,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {name: "hkcrawl.exporters.DataclassJsonLinesExporter" for name in ("jsonlines", "jsonl", "jl")}
 HKCRAWL_OUTPUT_DIR = "data/hankyung"
 HKCRAWL_OUTPUT_GZIP = False
+# Where a relative HKCRAWL_OUTPUT_DIR / HKCRAWL_STATE_DIR lives. Empty: the project root
+# (the directory of the scrapy.cfg found from the working directory), so a crawl
+# started in a subfolder shares the runs' files; outside a project, the working
+# directory. `hkcrawl cron --dir DIR` and `hkcrawl check --dir DIR` set it to DIR.
+HKCRAWL_BASE_DIR = ""
 # Records are fsync'd, then marked known in the state, at least this often.
 HKCRAWL_CHECKPOINT_ITEMS = 50
 HKCRAWL_CHECKPOINT_SECONDS = 5.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,13 +24,8 @@ from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_sect
 from hkcrawl.pages.text import KST
 from hkcrawl.record import utc_now
 from hkcrawl.run import Run
-from hkcrawl.sections import FEEDS, PREMIUM_PATHS, list_paths
-
-DISCOVERY_MODES = ("sections", "all-news", "sitemap", "feeds")
-RENDER_MODES = ("never", "auto", "always")
-DEFAULT_DISCOVERY = ("sitemap", "sections")
-#: List pages read per list when neither -a max_pages nor -a since says otherwise.
-DEFAULT_MAX_PAGES = 3
+from hkcrawl.sections import FEEDS, PREMIUM_PATHS
+from hkcrawl.spiders.arguments import NAMES, SpiderArguments, parse_arguments
 
 
 class HankyungSpider(scrapy.Spider):
@@ -39,17 +33,25 @@ class HankyungSpider(scrapy.Spider):
 
     Arguments (``-a name=value``):
 
-    - ``urls=URL,URL…`` / ``urls_file=PATH``: fetch these articles (any URL form)
-      instead of discovering; combine with ``discover=`` to do both.
+    - ``urls=URL,URL…`` / ``urls_file=PATH``: fetch these articles (any URL form, each
+      fetched once as ``/article/<id>`` on the base URL) instead of discovering; only
+      them, no related article, unless ``related_depth`` is given; combine with
+      ``discover=`` to do both.
     - ``discover=sitemap,sections``: where to find articles, any of ``sections``
       (every section and sub-section list), ``all-news``, ``sitemap`` (Google-News
       sitemaps), ``feeds`` (RSS; Cloudflare-blocked on the live site since 2026-08).
     - ``sections=economy,finance``: narrow the section lists (``economy/macro`` too).
     - ``max_pages=N``: list pages per list (default 3; unlimited when ``since`` is set).
     - ``since=YYYY-MM-DD`` / ``until=YYYY-MM-DD``: only articles published in that
-      range (KST); with ``sitemap`` it reads the daily sitemaps of every day in it.
-    - ``related_depth=N``: follow "관련 뉴스" links N steps from a discovered article (1).
+      range (KST), whatever found them: a record outside it is dropped and counted
+      (``hkcrawl/dropped/outside_range``); with ``sitemap`` it reads the daily
+      sitemaps of every day in it.
+    - ``related_depth=N``: follow "관련 뉴스" links N steps from a discovered article (1),
+      and from given URLs (0 unless given).
     - ``max_articles=N``: stop cleanly after N exported articles.
+
+    A bad argument raises BadArgument (hkcrawl/spiders/arguments.py); ``scrapy crawl``
+    checks them before starting and says what is wrong in one line.
     """
 
     name = "hankyung"
@@ -58,44 +60,30 @@ class HankyungSpider(scrapy.Spider):
     #: True while the list walk waits for the latest sitemap's verdict (hkcrawl/discovery.py).
     _deferred_walk = False
 
-    def __init__(
-        self,
-        urls: str | None = None,
-        urls_file: str | None = None,
-        discover: str | None = None,
-        sections: str | None = None,
-        max_pages: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        related_depth: str = "1",
-        max_articles: str | None = None,
-        render: str = "auto",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        own = {name: kwargs.pop(name) for name in NAMES if name in kwargs}
         super().__init__(**kwargs)
-        if render not in RENDER_MODES:
-            raise ValueError(f"render={render!r}: choose one of {', '.join(RENDER_MODES)}")
-        self.render = render
+        args: SpiderArguments = parse_arguments(own)
+        self.render = args.render
         self.can_render = False  # set in from_crawler, once the browser is looked for
-        self.requested_urls = _split(urls) + (_read_urls_file(urls_file) if urls_file else [])
-        if discover is not None:
-            self.discovery = _split(discover)
-        else:
-            self.discovery = [] if self.requested_urls else list(DEFAULT_DISCOVERY)
-        unknown = set(self.discovery) - set(DISCOVERY_MODES)
-        if unknown:
-            raise ValueError(f"unknown discover mode(s) {sorted(unknown)}; choose from {', '.join(DISCOVERY_MODES)}")
-        self.list_paths = list_paths(_split(sections) or None)
-        self.since = _parse_day(since, "since")
-        self.until = _parse_day(until, "until")
-        if self.since and self.until and self.until < self.since:
-            raise ValueError(f"until={until} is before since={since}")
-        self.max_pages = int(max_pages) if max_pages else (None if self.since else DEFAULT_MAX_PAGES)
-        self.related_depth = int(related_depth)
-        self.max_articles = int(max_articles) if max_articles else None
+        self.requested_urls = args.requested_urls
+        self.discovery = args.discovery
+        self.list_paths = args.list_paths
+        self.since = args.since
+        self.until = args.until
+        self.max_pages = args.max_pages
+        self.related_depth = args.related_depth
+        self.urls_depth = args.urls_depth
+        self.max_articles = args.max_articles
         self.exported = 0
         self.requested_ids: set[str] = set()
         self.newest_known: str | None = None
+
+    @staticmethod
+    def check_arguments(given: dict[str, Any]) -> None:
+        """Raise BadArgument for an argument the spider cannot use: ``scrapy crawl`` asks
+        before it starts the crawl, so a typo is one line and exit 2, not a traceback."""
+        parse_arguments(given)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HankyungSpider:
@@ -189,15 +177,14 @@ class HankyungSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"hkcrawl/rejected_urls/{reason.split(':')[0]}")
                 continue
             self.run.article_links()
+            # Every URL form of an article is one article: fetched once, as /article/<id>
+            # on the base URL (old forms redirect there on the live site anyway).
             article_id = urls.article_id_from_url(url)
-            self.run.article_requested(article_id, url)
-            yield scrapy.Request(
-                url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"depth": 0},
-                meta={**self._article_meta(), "hkcrawl_article_id": article_id},
-            )
+            assert article_id is not None  # _rejection() said it has one
+            if request := self._article_request(article_id, depth=self.urls_depth):
+                yield request
+            else:
+                self.crawler.stats.inc_value("hkcrawl/given_urls/same_article")
         if self.discovery:
             self.run.expect_articles()
         for request in self._discovery_requests():
@@ -206,6 +193,10 @@ class HankyungSpider(scrapy.Spider):
     def _retry_requests(self) -> Iterator[scrapy.Request]:
         """Articles earlier runs tried and did not save: fetched again whatever discovery finds."""
         for article_id, _url, why in self.run.retry_targets():
+            if self._id_outside_range(article_id):
+                # Left in the state for a run whose range holds it (or one with no range).
+                self.crawler.stats.inc_value("hkcrawl/retries/outside_range")
+                continue
             if request := self._article_request(article_id, depth=0):
                 self.crawler.stats.inc_value(f"hkcrawl/retries/{why}")
                 self.run.retried.append(article_id)
@@ -539,16 +530,53 @@ class HankyungSpider(scrapy.Spider):
 
     def _export(self, article: Article, depth: int) -> Iterable:
         self.crawler.stats.inc_value("hkcrawl/pages/article")
+        if self._published_outside_range(article):
+            # Found by a path that could not tell its date (a related link, a sitemap entry
+            # without one): a range is a range. Its related links are not followed either.
+            self.crawler.stats.inc_value("hkcrawl/dropped/outside_range")
+            self.logger.debug("Dropped %s: published %s, outside the range", article.url, article.datePublished)
+            if article.articleId:
+                self.run.article_passed_over(article.articleId)
+            return
         article.dateDownloaded = utc_now()
         article.isUpdate = bool(article.articleId and self.run.known(article.articleId))
         yield article
         if depth < self.related_depth:
             for related in article.relatedArticles:
                 article_id = urls.article_id_from_url(related)
-                if article_id and not self._already_exported(article_id, None):
+                if not article_id:
+                    continue
+                if self._id_outside_range(article_id):
+                    self.crawler.stats.inc_value("hkcrawl/links/related_outside_range")
+                    continue
+                if not self._already_exported(article_id, None):
                     self.crawler.stats.inc_value("hkcrawl/links/related")
                     if request := self._article_request(article_id, depth=depth + 1):
                         yield request
+
+    def _outside_range(self, day: date) -> bool:
+        return bool((self.since and day < self.since) or (self.until and day > self.until))
+
+    def _id_outside_range(self, article_id: str) -> bool:
+        """By the id's date (its first 8 digits are the publication day, hankyung-site.md §1.1)."""
+        if not (self.since or self.until):
+            return False
+        try:
+            day = date(int(article_id[:4]), int(article_id[4:6]), int(article_id[6:8]))
+        except ValueError:
+            return False  # not a date after all: the record's own date decides
+        return self._outside_range(day)
+
+    def _published_outside_range(self, article: Article) -> bool:
+        """By the record's 입력 time, in KST (a record without one is the validator's to drop)."""
+        if not (self.since or self.until) or not article.datePublished:
+            return False
+        try:
+            published = datetime.fromisoformat(article.datePublished)
+        except ValueError:
+            return False
+        day = (published.astimezone(KST) if published.tzinfo else published).date()
+        return self._outside_range(day)
 
     def _already_exported(self, article_id: str, modified: str | None) -> bool:
         """Known from an earlier run, and not modified since (as far as the link tells)."""
@@ -596,21 +624,3 @@ def _asked_url(request: scrapy.Request) -> str:
     """The URL the spider asked for, before any redirect: one URL however it ends."""
     redirects = request.meta.get("redirect_urls")
     return redirects[0] if redirects else request.url
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def _parse_day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"-a {name}= takes a date as YYYY-MM-DD, not {value!r}") from None
-
-
-def _read_urls_file(path: str) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -87,3 +87,14 @@ def test_merge_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("hkcrawl merge: ") and "not written" in proc.stderr
     assert not (tmp_path / "all.jsonl").exists()
+
+
+def test_merge_into_a_missing_folder_says_it_created_it(tmp_path: Path) -> None:
+    runs = write_jsonl(tmp_path / "runs" / "1.jsonl", [make_record()]).parent
+    out = tmp_path / "datasets" / "2026" / "all.jsonl"
+    proc = _hkcrawl("merge", out, runs)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[:2] == [f"created {tmp_path / 'datasets'}/", f"wrote {out}"]
+    assert out.exists()
+    again = _hkcrawl("merge", out, runs)  # now it is there: nothing to say about it
+    assert again.stdout.splitlines()[0] == f"wrote {out}"

@@ -46,10 +46,12 @@ def test_crawl_exports_every_fixture_once_with_every_field(fixture_site: str, tm
             if key != "url":
                 assert item[key] == value, (item["articleId"], key)
         assert item["url"].startswith(fixture_site)
-    # The exact repeat of a URL never leaves Scrapy's scheduler; the other forms are
-    # fetched and dropped by the dedupe pipeline.
-    assert run.stat("dupefilter/filtered") == 1
-    assert run.stat("hkcrawl/dropped/duplicate") == len(_url_forms(fixture_site, SEED_ID)) - 1
+    # Every form of the seed (its own URL and four more) is one article, fetched once as
+    # /article/<id>: nothing reaches the scheduler's duplicate filter or the dedupe pipeline.
+    assert run.stat("hkcrawl/given_urls/same_article") == len(_url_forms(fixture_site, SEED_ID))
+    assert run.stat("hkcrawl/pages/article") == len(expected)
+    assert run.stat("dupefilter/filtered") == 0
+    assert run.stat("hkcrawl/dropped/duplicate") == 0
     # Korean stays readable in the file (no \uXXXX escapes), one record per line.
     assert "정지은".encode() in run.raw and b"\\u" not in run.raw
     assert run.raw.count(b"\n") == len(expected)

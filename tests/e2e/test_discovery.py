@@ -13,7 +13,7 @@ from hkcrawl import settings as project_settings
 from hkcrawl.datasets import record_errors
 from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.replica import ReplicaServer
-from tests.e2e.conftest import run_crawl
+from tests.e2e.conftest import finished_ids, reports, run_crawl
 
 IGNORED = {"url", "dateDownloaded"}
 # The live site's concurrency (hkcrawl/settings.py), with a short delay for the tests.
@@ -145,6 +145,53 @@ def test_daily_sitemaps_back_fill_a_date_range(replica: ReplicaServer, tmp_path:
     want = {aid for aid in model.ids() if aid[:8] in days}
     assert {item["articleId"] for item in run.items} == want
     assert {r.path for r in replica.log.matching("/sitemap/")} == {f"/sitemap/daily-article/{d}.xml" for d in days}
+
+
+def _day(compact: str) -> str:
+    return f"{compact[:4]}-{compact[4:6]}-{compact[6:]}"
+
+
+def test_a_back_fill_range_holds_with_related_articles_followed(replica: ReplicaServer, tmp_path: Path) -> None:
+    model = replica.model
+    days = sorted(model.days_with_articles())[1:3]
+    since, until = _day(days[0]), _day(days[-1])
+    run = run_crawl(
+        ["-a", "discover=sitemap", "-a", f"since={since}", "-a", f"until={until}", "-a", "related_depth=1"],
+        replica.base_url,
+        tmp_path,
+        tmp_path / "out.jsonl",
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    want = {aid for aid in model.ids() if aid[:8] in days}
+    assert {item["articleId"] for item in run.items} == want
+    assert [item["datePublished"] for item in run.items if not since <= item["datePublished"][:10] <= until] == []
+    # Related blocks did link across the range's edges: those links were not followed.
+    assert run.stat("hkcrawl/links/related_outside_range") > 0
+    assert set(_article_requests(replica)) == want
+
+
+def test_an_article_outside_the_range_is_dropped_not_failed(replica: ReplicaServer, tmp_path: Path) -> None:
+    """Whatever found it (here the user): dropped and counted, the run still ok; and a
+    failure an earlier run left for it stays, for a run whose range holds it."""
+    model = replica.model
+    days = sorted(model.days_with_articles())
+    inside = next(aid for aid in model.ids() if aid[:8] == days[-1])
+    outside = next(aid for aid in model.ids() if aid[:8] == days[0])
+    replica.set_faults("404:articles")
+    failed = run_crawl(["-a", f"urls={replica.base_url}/article/{outside}"], replica.base_url, tmp_path, None)
+    assert failed.state_failures(tmp_path) == {outside: "http_404"}
+    replica.set_faults(None)
+
+    urls = f"{replica.base_url}/article/{inside},{replica.base_url}/article/{outside}"
+    run = run_crawl(["-a", f"urls={urls}", "-a", f"since={_day(days[-1])}"], replica.base_url, tmp_path, None)
+    assert run.returncode == 0, run.log[-3000:]
+    report = reports(tmp_path)[-1]
+    assert (report["status"], report["new"], report["dropped"], report["failedArticles"]) == (
+        "ok", 1, {"outside_range": 1}, []
+    )  # fmt: skip
+    assert finished_ids(tmp_path) == [inside]
+    assert run.stat("hkcrawl/retries/outside_range") == 1  # the earlier failure was not retried by the range
+    assert run.state_failures(tmp_path) == {outside: "http_404"}
 
 
 def test_robots_and_site_rules_hold(replica: ReplicaServer, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -140,10 +141,25 @@ def test_gzip_output(replica: ReplicaServer, tmp_path: Path) -> None:
 def test_cron_twice_at_once_then_blocked(replica: ReplicaServer, tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "hkcrawl-home", tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # The first run is held at its first article page, so it holds the lock (taken before
+    # any request) while the second starts, however busy the machine: no race to lose.
+    first_article, second_done = threading.Event(), threading.Event()
+    serve = replica.site.get
+
+    def held(path: str):
+        if path.startswith("/article/"):
+            first_article.set()
+            second_done.wait(120)
+        return serve(path)
+
+    replica.site.get = held
     first = cron(home, elsewhere, replica.base_url, "-a", "max_pages=1000")
-    time.sleep(0.3)
-    second = cron(home, elsewhere, replica.base_url)
-    _, second_err = second.communicate(timeout=60)
+    try:
+        assert first_article.wait(120), "the first run never asked for an article"
+        second = cron(home, elsewhere, replica.base_url)
+        _, second_err = second.communicate(timeout=60)
+    finally:
+        second_done.set()
     first_out, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     assert first_out == first_err == ""  # silent when all is well: cron mails only failures
@@ -210,3 +226,22 @@ def test_layout_drift_fails_the_run(replica: ReplicaServer, tmp_path: Path) -> N
     assert run.returncode == 1
     assert "layout drift" in run.log
     assert os.path.exists(tmp_path / "data" / "hankyung")
+
+
+def test_runs_from_a_project_subfolder_share_the_project_roots_files(replica: ReplicaServer, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "scrapy.cfg").write_text("[settings]\ndefault = hkcrawl.settings\n", encoding="utf-8")
+    url = f"{replica.base_url}/article/{replica.model.ids()[0]}"
+    run = run_crawl(["-a", f"urls={url}"], replica.base_url, project / "notebooks", None)
+    assert run.returncode == 0, run.log[-2000:]
+    assert list((project / "notebooks").iterdir()) == []
+    assert len(finished_ids(project)) == 1 and (project / "state" / "hankyung.sqlite3").exists()
+
+    # hkcrawl cron --dir keeps every path under its folder, even one inside the project.
+    home = project / "notebooks" / "cron-home"
+    proc = cron(home, tmp_path, replica.base_url, "-a", f"urls={url}")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert len(finished_ids(home)) == 1 and (home / "state" / "hankyung.sqlite3").exists()
+    assert len(finished_ids(project)) == 1, "the project root's files are not touched"
