@@ -37,11 +37,13 @@ def test_demo_twice_repeats_the_work_and_leaves_the_live_state_alone(tmp_path: P
 
 
 def test_demo_that_writes_nothing_fails_with_the_reason(tmp_path: Path) -> None:
-    # Nothing to discover: the crawl fails, and the demo says so instead of "Wrote 0".
+    # A crawl that cannot run (a bad discover mode: exit 2, usage): the demo says so
+    # with the crawl's own one-line reason instead of "Wrote 0".
     proc = _demo(tmp_path, "--articles", "20", "--discover", "feeds,bogus")
     assert proc.returncode != 0
-    said = [line for line in proc.stderr.splitlines() if line.startswith("hkcrawl demo: the crawl failed (exit 1): ")]
-    assert said and "bogus" in said[0], proc.stderr
+    said = [line for line in proc.stderr.splitlines() if line.startswith("hkcrawl demo: the crawl failed (exit 2): ")]
+    assert said and "-a discover=feeds,bogus" in said[0], proc.stderr
+    assert "Wrote" not in proc.stdout
 
 
 def test_demo_on_a_terminal_shows_its_crawl_s_progress_in_one_line(tmp_path: Path) -> None:
