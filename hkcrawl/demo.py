@@ -79,10 +79,10 @@ def run_demo(articles: int, output: Path | None, discover: str) -> int:
             reason = _follow(proc.stdout, log, terminal)
             returncode = proc.wait()
     records = output.read_text(encoding="utf-8").splitlines() if output.exists() else []
-    if records:
+    if records:  # a failed crawl may still have saved some: say where they are
         first = json.loads(records[0])
         print(f"First record: {first['articleId']} {first['headline']}", file=sys.stderr)
-    print(f"Wrote {len(records)} articles to {output.resolve()}")
+        print(f"Wrote {len(records)} articles to {output.resolve()}")
     if returncode:
         print(f"hkcrawl demo: the crawl failed (exit {returncode}): {reason}; log: {log_path}", file=sys.stderr)
         return returncode
