@@ -115,8 +115,9 @@ class NearDuplicatePipeline:
                 continue
             named = min(self.index.matches_of(later), key=lambda found: found.order, default=None)
             if named is None or me.order < named.order:
+                if later.article_id not in self.corrections:  # counted once, however often it moves
+                    self.stats.inc_value("hkcrawl/duplicates/corrected")
                 self.corrections[later.article_id] = me.article_id
-                self.stats.inc_value("hkcrawl/duplicates/corrected")
 
     def _found(self, item: Article, earlier: str, similarity: float, kind: str) -> Article:
         self.stats.inc_value(f"hkcrawl/duplicates/{kind}")
