@@ -3,7 +3,8 @@
 What ``hkcrawl validate`` and ``hkcrawl merge`` run. A crawl writes one file per run
 (``data/hankyung/<UTC>.jsonl[.gz]``) and exports an article again when its 수정 time
 moves on (``isUpdate``), so the same id can be in several files; ``merge`` keeps the
-latest version of each. Records are checked against
+latest version of each, and names each near-duplicate's original again over everything
+it merges (the runs saw the pages in whatever order they came). Records are checked against
 ``hkcrawl/schema/article.schema.json`` plus a few cross-field facts the schema
 cannot express (the canonical URL and body hash agree with the id and body).
 """
@@ -26,6 +27,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from hkcrawl.atomic import replacing
 from hkcrawl.cleaning import body_hash
 from hkcrawl.schema import article_schema
+from hkcrawl.settings import HKCRAWL_NEAR_DUPLICATE_THRESHOLD
+from hkcrawl.similarity import Match, NearDuplicateIndex, published_minutes, signature_values
 from hkcrawl.urls import canonical_article_url
 
 #: What a directory given as input contributes: finished run files only (``*.part`` never matches).
@@ -261,6 +264,7 @@ class MergeSummary:
     unique: int = 0  # articles written
     replaced: int = 0  # older versions dropped for a later one of the same id
     near_duplicates: int = 0  # written records whose duplicateOf is set (kept, annotated)
+    corrected: int = 0  # written records whose duplicateOf/duplicateSimilarity merge changed
     skipped: list[Problem] = field(default_factory=list)  # invalid lines, first problem each
 
     @property
@@ -275,6 +279,7 @@ class MergeSummary:
             f"replaced (older versions dropped): {self.replaced}",
             f"invalid lines skipped: {self.invalid}",
             f"near-duplicates annotated (kept): {self.near_duplicates}",
+            f"near-duplicate annotations corrected: {self.corrected}",
         ]
 
 
@@ -284,6 +289,7 @@ class _Kept:
     order: tuple[datetime, str]
     text: str
     annotated: bool
+    published: int  # epoch minutes: which of a group is its original (hkcrawl.similarity.published_minutes)
 
 
 def _version(record: dict[str, Any]) -> tuple[datetime, datetime]:
@@ -293,14 +299,19 @@ def _version(record: dict[str, Any]) -> tuple[datetime, datetime]:
     return datetime.fromisoformat(modified), datetime.fromisoformat(record["dateDownloaded"])
 
 
-def merge(out_path: str | Path, input_paths: Iterable[str | Path]) -> MergeSummary:
+def merge(
+    out_path: str | Path, input_paths: Iterable[str | Path], threshold: float = HKCRAWL_NEAR_DUPLICATE_THRESHOLD
+) -> MergeSummary:
     """Join run files (or directories of them) into one deduplicated dataset at ``out_path``.
 
     The latest version of each article wins (see :func:`_version`; on a tie the later
     input). Invalid lines are skipped and listed in the summary. The output is sorted by
     ``datePublished`` then ``articleId``, gzip'd when its name ends ``.gz``, and written
     to a temporary file renamed over ``out_path``, so a reader never sees half a file.
-    Lines are copied as read (not re-serialised); only the winning lines are held in memory.
+    ``duplicateOf``/``duplicateSimilarity`` are computed again over the winners (see
+    :func:`_annotate`); a line whose annotation changes is re-serialised as the exporter
+    writes it, every other line is copied as read. Only the winning lines are held in
+    memory, plus a near-duplicate index of them (a few hundred bytes an article).
     Raises DatasetError, leaving ``out_path`` untouched, when an input cannot be read.
     """
     out = Path(out_path)
@@ -323,6 +334,7 @@ def merge(out_path: str | Path, input_paths: Iterable[str | Path]) -> MergeSumma
                 order=(datetime.fromisoformat(record["datePublished"]), article_id),
                 text=line.text,
                 annotated=record["duplicateOf"] is not None,
+                published=published_minutes(record["datePublished"]),
             )
             earlier = kept.get(article_id)
             if earlier is not None:
@@ -332,9 +344,42 @@ def merge(out_path: str | Path, input_paths: Iterable[str | Path]) -> MergeSumma
             kept[article_id] = candidate
     ordered = sorted(kept.values(), key=lambda item: item.order)
     summary.unique = len(ordered)
+    summary.corrected = _annotate(ordered, threshold)
     summary.near_duplicates = sum(item.annotated for item in ordered)
     write_atomically(out, (item.text for item in ordered))
     return summary
+
+
+def _annotate(kept: list[_Kept], threshold: float) -> int:
+    """Set each record's ``duplicateOf`` to the earliest-published of its direct matches; how many changed.
+
+    The crawl's definition (hkcrawl/pipelines/near_duplicates.py), applied to the
+    whole dataset at once: the same body hash, or MinHash similarity >= ``threshold``
+    with :mod:`hkcrawl.similarity`'s signatures; the original is the earliest by
+    :func:`published_minutes`, then the smaller id. Records are indexed in that order,
+    so all a record's matches found in the index are earlier than it, and the first
+    is its original: what the crawl wrote whatever order the pages came in.
+    """
+    ranked = sorted(kept, key=lambda item: (item.published, item.order[1]))
+    index = NearDuplicateIndex(threshold, window=max(1, len(ranked)))
+    by_hash: dict[str, Match] = {}
+    corrected = 0
+    for item in ranked:
+        record = json.loads(item.text)
+        body, article_id = record["articleBody"], record["articleId"]
+        me = Match(article_id, 1.0, item.published)
+        minhash = signature_values(body)
+        group = index.matches(body, minhash)
+        exact = by_hash.setdefault(record["articleBodyHash"], me)
+        original = min([*group, exact] if exact is not me else group, key=lambda found: found.order, default=None)
+        index.add(article_id, body, minhash, me.published)
+        annotation = (None, None) if original is None else (original.article_id, original.similarity)
+        if annotation != (record["duplicateOf"], record["duplicateSimilarity"]):
+            record["duplicateOf"], record["duplicateSimilarity"] = annotation
+            item.text = json.dumps(record, ensure_ascii=False)  # as the exporter writes: same key order and spacing
+            corrected += 1
+        item.annotated = annotation[0] is not None
+    return corrected
 
 
 def write_atomically(out: Path, lines: Iterable[str]) -> None:

@@ -13,8 +13,10 @@ made every later run fail. Now:
   header readers: no code path of this module can unpickle (stricter than
   ``np.load(allow_pickle=False)``, which would also trust the declared size).
 * Members: ``meta`` (UTF-8 JSON: format version, ``NUM_PERM``, threshold, window and
-  both counts), ``signatures`` ``(n, NUM_PERM)`` uint16 and ``ids`` ``(n,)`` bytes,
-  oldest first, as :meth:`NearDuplicateIndex.to_arrays` gives them; ``hashes`` and
+  both counts), ``signatures`` ``(n, NUM_PERM)`` uint16, ``ids`` ``(n,)`` bytes and
+  ``published`` ``(n,)`` int32 (epoch minutes, format 2: the group's original is the
+  earliest published), oldest first, as :meth:`NearDuplicateIndex.to_arrays` and
+  :meth:`~NearDuplicateIndex.published` give them; ``hashes`` and
   ``hash_ids`` ``(m,)`` bytes, the exact-body map oldest first.
 * Anything wrong with the file (missing, empty, truncated, foreign, another format
   version, other settings) is one warning, and the index is rebuilt from the finished
@@ -42,13 +44,14 @@ import numpy as np
 from numpy.lib import format as npy
 
 from hkcrawl.atomic import replacing
-from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex, Signature, signature_values
+from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex, Signature, published_minutes, signature_values
 
 #: Of the ``.npz`` layout; a file of another version is rebuilt, never converted.
-FORMAT_VERSION = 1
+#: 2: ``published`` added (a format-1 file has no publication times to convert from).
+FORMAT_VERSION = 2
 #: The file the pickle format used, beside the new one: warned about, never loaded.
 LEGACY_NAME = "near_duplicates.pickle"
-_MEMBERS = ("meta", "signatures", "ids", "hashes", "hash_ids")
+_MEMBERS = ("meta", "signatures", "ids", "published", "hashes", "hash_ids")
 _MAX_META_BYTES = 4096
 #: Widest id or body hash accepted (an article id is 14 digits, a body hash 71 characters).
 _MAX_KEY_BYTES = 512
@@ -91,6 +94,7 @@ def save(path: Path, index: NearDuplicateIndex, by_hash: OrderedDict[str, str]) 
         "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         "signatures": signatures.astype("<u2", copy=False),
         "ids": ids,
+        "published": index.published().astype("<i4", copy=False),
         "hashes": _keys(key for key, _ in entries),
         "hash_ids": _keys(value for _, value in entries),
     }
@@ -105,7 +109,7 @@ def _member(archive: zipfile.ZipFile, name: str, rows: int | None, kind: str, wi
     """One ``.npy`` member, checked from its header before its data is read.
 
     ``rows``: how many the file's counts say (None: any, up to ``_MAX_META_BYTES``);
-    ``kind``: ``"u1"``/``"u2"`` little-endian unsigned, or ``"S"`` for bytes of 1 to
+    ``kind``: ``"u1"``/``"u2"``/``"i4"`` little-endian integers, or ``"S"`` for bytes of 1 to
     ``_MAX_KEY_BYTES``; ``width``: the second dimension, if any.
     """
     with archive.open(f"{name}.npy") as member:
@@ -198,6 +202,7 @@ def load(path: Path, threshold: float, window: int) -> tuple[NearDuplicateIndex,
             articles, hashes = meta["articles"], meta["hashes"]
             signatures = _member(archive, "signatures", articles, "u2", NUM_PERM)
             ids = _member(archive, "ids", articles, "S")
+            published = _member(archive, "published", articles, "i4")
             keys = _member(archive, "hashes", hashes, "S")
             values = _member(archive, "hash_ids", hashes, "S")
     except FileNotFoundError as error:
@@ -210,7 +215,7 @@ def load(path: Path, threshold: float, window: int) -> tuple[NearDuplicateIndex,
     except (ValueError, KeyError) as error:  # numpy's header checks; a member listed but not found
         raise StoreError("invalid", f"{type(error).__name__}: {error}") from error
     try:
-        index = NearDuplicateIndex.from_arrays(signatures, ids, threshold, window)
+        index = NearDuplicateIndex.from_arrays(signatures, ids, threshold, window, published.astype(np.int32))
     except ValueError as error:
         raise StoreError("invalid", f"arrays: {error}") from error
     return index, OrderedDict(zip(_decoded(keys, "hashes"), _decoded(values, "hash_ids"), strict=True))
@@ -237,8 +242,8 @@ class RebuildSummary:
         return "; ".join([text, *filter(None, skipped)])
 
 
-def _records(path: Path, summary: RebuildSummary) -> Iterator[tuple[str, str, str | None]]:
-    """``(articleId, articleBody, articleBodyHash)`` of each usable record of one run file, in order."""
+def _records(path: Path, summary: RebuildSummary) -> Iterator[tuple[str, str, str | None, int]]:
+    """``(articleId, articleBody, articleBodyHash, published minutes)`` of each usable record of one run file."""
     from hkcrawl.datasets import DatasetError, read_lines  # jsonschema: loaded only when rebuilding
 
     try:
@@ -252,7 +257,8 @@ def _records(path: Path, summary: RebuildSummary) -> Iterator[tuple[str, str, st
             if not (isinstance(article_id, str) and article_id and isinstance(body, str | None)):
                 summary.bad_lines += 1
                 continue
-            yield article_id, body or "", body_hash if isinstance(body_hash, str) and body_hash else None
+            body_hash = body_hash if isinstance(body_hash, str) and body_hash else None
+            yield article_id, body or "", body_hash, published_minutes(record.get("datePublished"))
     except DatasetError:
         summary.unreadable += 1
 
@@ -263,16 +269,23 @@ def _rebuild(
     ordered = sorted(files, key=lambda path: path.name)  # run files are named by their UTC start
     summary = RebuildSummary(files=len(ordered))
     by_hash: OrderedDict[str, str] = OrderedDict()
+    first_of: dict[str, tuple[int, str]] = {}  # body hash -> (published, id) of its original
     per_file = []
-    # First pass: count, and the exact-body map as the pipeline keeps it (cheap, no signing).
+    # First pass: count, and the exact-body map as the pipeline keeps it (cheap, no
+    # signing): each body's earliest-published article, whatever file it came in.
     for path in ordered:
         count = 0
-        for article_id, _, body_hash in _records(path, summary):
+        for article_id, _, body_hash, published in _records(path, summary):
             count += 1
-            if body_hash is not None and body_hash not in by_hash:
-                by_hash[body_hash] = article_id
-                if len(by_hash) > window:
-                    by_hash.popitem(last=False)
+            if body_hash is None:
+                continue
+            known = first_of.get(body_hash)
+            if known is not None and known <= (published, article_id):
+                continue
+            first_of[body_hash] = (published, article_id)
+            by_hash[body_hash] = article_id  # a known body keeps its place in the order
+            if known is None and len(by_hash) > window:
+                del first_of[by_hash.popitem(last=False)[0]]
         per_file.append(count)
     summary.records = sum(per_file)
     # Second pass: sign and index only the newest ``window`` records (signing is 0.4 ms each).
@@ -283,9 +296,9 @@ def _rebuild(
         if skip >= count:
             skip -= count
             continue
-        for number, (article_id, body, _) in enumerate(_records(path, ignored)):
+        for number, (article_id, body, _, published) in enumerate(_records(path, ignored)):
             if number >= skip:
-                index.add(article_id, body, sign(body))
+                index.add(article_id, body, sign(body), published)
         skip = 0
     return index, by_hash, summary
 

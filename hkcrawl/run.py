@@ -637,6 +637,11 @@ class Run:
             "knownSkipped": stats.get("hkcrawl/links/known", 0),
             "duplicates": dropped.get("duplicate", 0),
             "nearDuplicates": _by_prefix(stats, "hkcrawl/duplicates/"),
+            # Written records whose original turned out to be published earlier (hkcrawl merge fixes them).
+            "duplicateCorrections": [
+                {"articleId": aid, "duplicateOf": of}
+                for aid, of in sorted(stats.get("hkcrawl/near_duplicates/corrections", {}).items())
+            ],
             "dropped": {reason: count for reason, count in dropped.items() if reason != "duplicate"},
             "blocks": stats.get("hkcrawl/blocks/challenge", 0),
             "errors": _by_prefix(stats, "hkcrawl/errors/"),

@@ -16,6 +16,10 @@ per band, the sequence number of the previous article in the same bucket. The
 index keeps the most recent ``window`` articles (a ring buffer): copies of news
 appear within days, and the window is what bounds memory.
 
+Beside each signature the index keeps the article's publication time (epoch minutes,
+:func:`published_minutes`), so a caller can name the earliest-published article of a
+group as its original whatever order the pages arrived in.
+
 The index takes signatures as plain hash values too (:func:`signature_values`, what
 the helper process sends back), so the crawl's own process never imports datasketch:
 its package imports scipy, half a second of a crawl's start.
@@ -24,7 +28,8 @@ its package imports scipy, half a second of a crawl's start.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
@@ -61,6 +66,27 @@ _INITIAL_CAPACITY = 1024
 _BATCH = 256
 _EMPTY = -1
 _MAX_SEQUENCE = np.iinfo(np.int32).max  # sequence numbers are stored as int32
+#: Publication time of an article whose datePublished is missing or unreadable: after
+#: every real time, so such an article is never preferred as a group's original.
+UNKNOWN_PUBLISHED = int(np.iinfo(np.int32).max)
+
+
+def published_minutes(date_published: object) -> int:
+    """``datePublished`` (ISO 8601 with offset) as whole minutes since the epoch; UNKNOWN_PUBLISHED if unreadable.
+
+    One definition for the pipeline, the stored index and ``hkcrawl merge``: they must
+    agree on which copy came first. Minutes, because the site's 입력 times are to the
+    minute (the seconds are always :00), and an int32 holds them until the year 6053.
+    """
+    if not isinstance(date_published, str):
+        return UNKNOWN_PUBLISHED
+    try:
+        moment = datetime.fromisoformat(date_published)
+    except ValueError:
+        return UNKNOWN_PUBLISHED
+    if moment.tzinfo is None:
+        return UNKNOWN_PUBLISHED
+    return int(moment.timestamp() // 60)
 
 
 def _compact(text: str) -> str:
@@ -163,6 +189,15 @@ def _values(minhash: Signature) -> np.ndarray:
 class Match:
     article_id: str
     similarity: float
+    #: Epoch minutes (:func:`published_minutes`); UNKNOWN_PUBLISHED when the article came without one.
+    published: int = UNKNOWN_PUBLISHED
+    #: Where the index holds it (for :meth:`NearDuplicateIndex.matches_of`); not part of equality.
+    seq: int = field(default=-1, compare=False, repr=False)
+
+    @property
+    def order(self) -> tuple[int, str]:
+        """How groups choose their original: earliest published first, then the smaller id."""
+        return self.published, self.article_id
 
 
 class NearDuplicateIndex:
@@ -171,9 +206,10 @@ class NearDuplicateIndex:
     LSH (``threshold``) only proposes candidates: those sharing a band of their
     signature. A candidate counts when its estimated Jaccard similarity reaches
     ``threshold`` too. Of equally similar ones, the earliest indexed wins.
-    Memory is about ``2 * num_perm + 12 * bands`` bytes per remembered article
-    (``memory_bytes``); an index is stored as its signatures and article ids only
-    (:meth:`to_arrays`), and rebuilds its buckets when loaded (:meth:`from_arrays`);
+    Memory is about ``2 * num_perm + 12 * bands + 4`` bytes per remembered article
+    (``memory_bytes``); an index is stored as its signatures, article ids and
+    publication times only (:meth:`to_arrays`, :meth:`published`), and rebuilds its
+    buckets when loaded (:meth:`from_arrays`);
     it cannot be pickled. A body without text is never matched nor indexed.
     """
 
@@ -196,7 +232,8 @@ class NearDuplicateIndex:
 
     @property
     def memory_bytes(self) -> int:
-        return self._sigs.nbytes + self._ids.nbytes + self._next.nbytes + self._head.nbytes
+        arrays = (self._sigs, self._ids, self._published, self._next, self._head)
+        return sum(array.nbytes for array in arrays)
 
     def match(self, body: str, minhash: Signature | None = None) -> Match | None:
         """The most similar indexed article; ``minhash``: ``body``'s signature, if already computed."""
@@ -206,9 +243,47 @@ class NearDuplicateIndex:
         if not len(good):
             return None
         best = good[np.argmax(similarity[good])]  # argmax: the first, i.e. earliest, of the most similar
-        return Match(self._id(int(seqs[best])), round(float(similarity[best]), 3))
+        return self._match(int(seqs[best]), float(similarity[best]))
 
-    def add(self, article_id: str, body: str, minhash: Signature | None = None) -> None:
+    def matches(self, body: str, minhash: Signature | None = None) -> list[Match]:
+        """Every indexed article at least ``threshold`` similar, once per id, earliest published first.
+
+        An id indexed twice (an update that rewrote its body) counts once, with its
+        best similarity. These are direct matches only: MinHash similarity is not
+        transitive, so a match of a match is not in the list.
+        """
+        minhash = signature(body) if minhash is None else minhash
+        seqs, similarity = self._candidates(minhash)
+        return self._best_per_id(seqs, similarity)
+
+    def matches_of(self, match: Match) -> list[Match]:
+        """The direct matches of an indexed article (itself included), from its stored signature.
+
+        What a caller needs to know which original that article named before a new
+        one came in.
+        """
+        if not self._oldest <= match.seq < self._count:
+            return []
+        seqs, similarity = self._find_candidates(self._sigs[match.seq % self._capacity])
+        return self._best_per_id(seqs, similarity)
+
+    def _best_per_id(self, seqs: np.ndarray, similarity: np.ndarray) -> list[Match]:
+        best: dict[str, Match] = {}
+        good = similarity >= self.threshold
+        for seq, value in zip(seqs[good].tolist(), similarity[good].tolist(), strict=True):
+            found = self._match(seq, value)
+            known = best.get(found.article_id)
+            if known is None or found.similarity > known.similarity:
+                best[found.article_id] = found
+        return sorted(best.values(), key=lambda found: found.order)
+
+    def _match(self, seq: int, similarity: float) -> Match:
+        row = seq % self._capacity
+        return Match(self._id(seq), round(similarity, 3), int(self._published[row]), seq)
+
+    def add(
+        self, article_id: str, body: str, minhash: Signature | None = None, published: int = UNKNOWN_PUBLISHED
+    ) -> None:
         """Index ``body`` under ``article_id``, unless that id is already indexed with a similar body.
 
         An update that rewrote most of an article is indexed again beside the old
@@ -222,13 +297,14 @@ class NearDuplicateIndex:
         for seq in seqs[similarity >= self.threshold]:
             if self._id(int(seq)) == article_id:
                 return
-        self._insert(article_id, values.astype(np.uint16))  # the low 16 bits
+        self._insert(article_id, values.astype(np.uint16), published)  # the low 16 bits
 
     # -- storage ---------------------------------------------------------------------
     def _allocate(self, capacity: int) -> None:
         self._capacity = capacity
         self._sigs = np.zeros((capacity, NUM_PERM), dtype=np.uint16)
         self._ids = np.zeros(capacity, dtype="S16")
+        self._published = np.full(capacity, UNKNOWN_PUBLISHED, dtype=np.int32)
         self._next = np.full((capacity, self.bands), _EMPTY, dtype=np.int32)
         self._bits = max(10, (capacity - 1).bit_length())  # at least as many buckets as articles
         self._head = np.full((self.bands, 1 << self._bits), _EMPTY, dtype=np.int32)
@@ -284,7 +360,7 @@ class NearDuplicateIndex:
         similarity = np.count_nonzero(self._sigs[seqs % self._capacity] == sig, axis=1) / NUM_PERM
         return seqs, similarity
 
-    def _insert(self, article_id: str, sig: np.ndarray) -> None:
+    def _insert(self, article_id: str, sig: np.ndarray, published: int) -> None:
         self._last = None
         if self._count == self._capacity and self._capacity < self.window:
             self._grow(min(self.window, 2 * self._capacity))
@@ -297,6 +373,7 @@ class NearDuplicateIndex:
         buckets = self._buckets(sig)
         self._sigs[row] = sig
         self._ids[row] = encoded
+        self._published[row] = published
         self._next[row] = self._head[self._band_index, buckets]
         self._head[self._band_index, buckets] = seq
         self._count += 1
@@ -304,17 +381,18 @@ class NearDuplicateIndex:
     def _grow(self, capacity: int) -> None:
         """Bigger arrays (only before the window is full, so sequence number = row)."""
         sigs, ids, count = self._sigs[: self._count], self._ids[: self._count], self._count
+        published = self._published[: self._count]
         self._allocate(capacity)
         self._ids = self._ids.astype(ids.dtype)
-        self._load(sigs, ids)
+        self._load(sigs, ids, published)
         self._count = count
 
-    def _load(self, sigs: np.ndarray, ids: np.ndarray) -> None:
+    def _load(self, sigs: np.ndarray, ids: np.ndarray, published: np.ndarray) -> None:
         """Fill rows 0.. with ``sigs`` (oldest first) and chain every band's buckets, in numpy."""
         count = len(sigs)
         if not count:
             return
-        self._sigs[:count], self._ids[:count] = sigs, ids
+        self._sigs[:count], self._ids[:count], self._published[:count] = sigs, ids, published
         seqs = np.arange(count, dtype=np.int32)
         for band in range(self.bands):
             buckets = self._buckets(sigs, band)
@@ -335,11 +413,22 @@ class NearDuplicateIndex:
         rows = np.arange(self._oldest, self._count) % self._capacity
         return self._sigs[rows], self._ids[rows]
 
+    def published(self) -> np.ndarray:
+        """Publication times (epoch minutes, int32) of the articles of :meth:`to_arrays`, in the same order."""
+        return self._published[np.arange(self._oldest, self._count) % self._capacity]
+
     @classmethod
     def from_arrays(
-        cls, signatures: np.ndarray, ids: np.ndarray, threshold: float = 0.5, window: int = DEFAULT_WINDOW
+        cls,
+        signatures: np.ndarray,
+        ids: np.ndarray,
+        threshold: float = 0.5,
+        window: int = DEFAULT_WINDOW,
+        published: np.ndarray | None = None,
     ) -> NearDuplicateIndex:
         """An index remembering ``ids`` with their ``signatures`` (oldest first), as :meth:`to_arrays` gave them.
+
+        ``published``: as :meth:`published` gave it (None: all unknown).
 
         Raises ValueError when the arrays cannot be an index's (shape, dtype, more
         articles than ``window``, an id that is not UTF-8): a caller reading them from
@@ -352,13 +441,17 @@ class NearDuplicateIndex:
             raise ValueError(f"ids must be ({len(signatures)},) bytes, not {ids.shape} {ids.dtype}")
         if len(ids) > window:
             raise ValueError(f"{len(ids)} articles do not fit a window of {window}")
+        if published is None:
+            published = np.full(len(ids), UNKNOWN_PUBLISHED, dtype=np.int32)
+        if published.dtype != np.int32 or published.shape != ids.shape:
+            raise ValueError(f"published must be ({len(ids)},) int32, not {published.shape} {published.dtype}")
         if ids.size and ids.view(np.uint8).max() >= 0x80:  # all ASCII (the usual case) needs no look at each id
             for raw in ids.tolist():
                 raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
         if len(ids) > index._capacity:
             index._allocate(min(window, max(_INITIAL_CAPACITY, len(ids))))
         index._ids = index._ids.astype(ids.dtype)
-        index._load(signatures, ids)
+        index._load(signatures, ids, published)
         index._count = len(ids)
         return index
 

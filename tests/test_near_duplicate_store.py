@@ -18,9 +18,9 @@ from numpy.lib import format as npy
 
 from hkcrawl import atomic
 from hkcrawl.cleaning import body_hash
-from hkcrawl.near_duplicate_store import load, load_or_rebuild, rebuild_index, save
+from hkcrawl.near_duplicate_store import FORMAT_VERSION, load, load_or_rebuild, rebuild_index, save
 from hkcrawl.replica import SiteModel
-from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex, signature_values
+from hkcrawl.similarity import NUM_PERM, NearDuplicateIndex, published_minutes, signature_values
 
 WINDOW = 100
 
@@ -191,7 +191,8 @@ def _good_members(tmp_path: Path, bodies: list[str]) -> dict[str, bytes]:
 
 
 def _meta(**changes: object) -> bytes:
-    meta = {"format": 1, "num_perm": NUM_PERM, "threshold": 0.5, "window": WINDOW, "articles": 2, "hashes": 1}
+    meta = {"format": FORMAT_VERSION, "num_perm": NUM_PERM, "threshold": 0.5, "window": WINDOW}
+    meta |= {"articles": 2, "hashes": 1}
     return _npy(np.frombuffer(json.dumps({**meta, **changes}).encode(), dtype=np.uint8))
 
 
@@ -230,6 +231,11 @@ SPOILERS: dict[str, Callable[[Path, dict[str, bytes], Path], None]] = {
     "counts disagree": lambda path, good, marker: _zip(path, {**good, "meta": _meta(articles=3)}),
     "meta not json": lambda path, good, marker: _zip(path, {**good, "meta": _npy(np.frombuffer(b"{", np.uint8))}),
     "other version": lambda path, good, marker: _zip(path, {**good, "meta": _meta(format=99)}),
+    "format 1 (no publication times)": lambda path, good, marker: _zip(
+        path, {**{k: v for k, v in good.items() if k != "published"}, "meta": _meta(format=1)}
+    ),
+    "published not int32": lambda path, good, marker: _zip(path, {**good, "published": _npy(np.zeros(2, np.int64))}),
+    "published too short": lambda path, good, marker: _zip(path, {**good, "published": _npy(np.zeros(1, np.int32))}),
     "huge array": lambda path, good, marker: _zip(path, {**good, "signatures": _huge_header((10**9, NUM_PERM))}),
     "huge count": lambda path, good, marker: _zip(
         path, {**good, "meta": _meta(articles=10**9), "signatures": _huge_header((10**9, NUM_PERM))}
@@ -310,3 +316,25 @@ def test_files_written_are_not_left_behind_as_temporaries(path: Path) -> None:
     save(path, NearDuplicateIndex(), OrderedDict())
     save(path, NearDuplicateIndex(), OrderedDict())
     assert os.listdir(path.parent) == [path.name]
+
+
+def test_publication_times_are_saved_and_rebuilt(path: Path, tmp_path: Path, bodies: list[str]) -> None:
+    """The group's original is the earliest published: the times must survive a save and a rebuild."""
+    index = NearDuplicateIndex(0.5, WINDOW)
+    index.add("late", bodies[0], published=published_minutes("2024-11-02T09:00:00+09:00"))
+    index.add("early", bodies[1], published=published_minutes("2024-11-01T09:00:00+09:00"))
+    save(path, index, OrderedDict())
+    assert load(path, 0.5, WINDOW)[0].published().tolist() == index.published().tolist()
+    records = [
+        {"articleId": aid, "articleBody": bodies[0], "articleBodyHash": body_hash(bodies[0]), "datePublished": when}
+        for aid, when in (("b", "2024-11-02T09:00:00+09:00"), ("a", "2024-11-01T09:00:00+09:00"))
+    ]
+    run = tmp_path / "runs" / "20241102T000000Z.jsonl"
+    run.parent.mkdir()
+    run.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    rebuilt, by_hash = rebuild_index([run], 0.5, WINDOW)
+    assert by_hash[body_hash(bodies[0])] == "a"  # the earlier published, though read second
+    assert [(m.article_id, m.published) for m in rebuilt.matches(bodies[0])] == [
+        ("a", published_minutes(records[1]["datePublished"])),
+        ("b", published_minutes(records[0]["datePublished"])),
+    ]

@@ -74,6 +74,7 @@ def test_merge_writes_and_summarises(tmp_path: Path) -> None:
         "  replaced (older versions dropped): 1",
         "  invalid lines skipped: 1",
         "  near-duplicates annotated (kept): 0",
+        "  near-duplicate annotations corrected: 0",
     ]
     assert proc.stderr.splitlines() == [
         f"hkcrawl merge: skipped {runs / '1.jsonl'}:2: -: $: not JSON: "

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from hkcrawl.datasets import record_errors
 from hkcrawl.replica import ReplicaServer
+from hkcrawl.similarity import published_minutes
 from tests.conftest import article_fixture_pages, expected_record
 from tests.e2e.conftest import BROKEN_PAGES, REPUBLISHED_SEED, run_crawl
 
@@ -119,12 +120,19 @@ def test_the_same_story_under_another_id_is_annotated_and_reported(fixture_site:
     run = run_crawl(["-a", "related_depth=0", "-a", f"urls={urls}"], fixture_site, tmp_path, None)
     [output] = (tmp_path / "data" / "hankyung").glob("*.jsonl")
     records = {r["articleId"]: r for r in map(json.loads, output.read_text(encoding="utf-8").splitlines())}
-    # Whichever page was processed first is the original (the two download concurrently).
-    [original] = [aid for aid, record in records.items() if record["duplicateOf"] is None]
+    # The earlier published is the original, whichever page was processed first (the two
+    # download concurrently): when the copy came first, the run reports its correction.
+    original = min(records, key=lambda aid: (published_minutes(records[aid]["datePublished"]), aid))
     [copy] = set(records) - {original}
-    assert (records[copy]["duplicateOf"], records[copy]["duplicateSimilarity"]) == (original, 1.0)
-    [report] = (tmp_path / "data" / "hankyung").glob("*.report.json")
-    assert json.loads(report.read_text())["nearDuplicates"] == {"exact_body": 1}
+    [report_file] = (tmp_path / "data" / "hankyung").glob("*.report.json")
+    report = json.loads(report_file.read_text())
+    assert records[original]["duplicateOf"] is None
+    if records[copy]["duplicateOf"] is None:
+        assert report["duplicateCorrections"] == [{"articleId": copy, "duplicateOf": original}]
+        assert report["nearDuplicates"] == {"corrected": 1}
+    else:
+        assert (records[copy]["duplicateOf"], records[copy]["duplicateSimilarity"]) == (original, 1.0)
+        assert (report["duplicateCorrections"], report["nearDuplicates"]) == ([], {"exact_body": 1})
     assert run.returncode == 0
 
 
