@@ -207,5 +207,8 @@ HKCRAWL_UNREACHABLE_AFTER = 3
 HKCRAWL_MIN_VALID_RATE = 0.8  # share of article pages giving a valid record (layout drift)
 HKCRAWL_EXPECT_NEW_WITHIN_HOURS = 24.0  # hankyung publishes every hour; 0 disables
 
+# A dropped record is logged by its reason (which names it), not its whole body.
+LOG_FORMATTER = "hkcrawl.logformatter.ConciseLogFormatter"
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

@@ -34,7 +34,7 @@ class ArticleLimitPipeline:
             self.crawler.stats.inc_value("hkcrawl/dropped/max_articles")
             self._close(limit)
             # Not the article's fate: it stays to be fetched by the next run.
-            raise KeepPending(f"max_articles={limit} reached")
+            raise KeepPending(f"max_articles={limit} reached: {item.articleId} left for the next run")
         self.passed += 1
         if limit is not None and self.passed == limit:
             # Close now, not at the next record: the requests already scheduled would

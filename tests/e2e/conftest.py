@@ -130,7 +130,11 @@ def run_crawl(
     command = local_crawl_command(base_url, *args, settings={"LOG_LEVEL": "INFO", **(settings or {})})
     if output is not None:
         command += ["-O", str(output)]
-    proc = subprocess.run(command, cwd=cwd, env=crawl_environment(), capture_output=True, text=True, timeout=300)
+    # errors="replace": the crawl and its helper process share stderr, and a long log
+    # record from one may arrive in pieces around the other's.
+    proc = subprocess.run(
+        command, cwd=cwd, env=crawl_environment(), capture_output=True, text=True, errors="replace", timeout=300
+    )
     raw = output.read_bytes() if output is not None and output.exists() else b""
     items = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     return CrawlRun(proc.returncode, proc.stderr, items, raw)
