@@ -23,6 +23,18 @@ from pathlib import Path
 HOLDER_FILE = "hankyung.lock"
 
 
+def identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of what ``path`` names now, or None: a file replaced or removed
+    under the same name has another identity (or none)."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
 class LockBusy(RuntimeError):
     """Another run holds the lock; the message says which."""
 
@@ -67,13 +79,7 @@ class DirectoryLock:
 
     def still_guards(self) -> bool:
         """True while the path still names the directory this lock holds."""
-        if self._fd is None or self._identity is None:
-            return False
-        try:
-            info = os.stat(self.directory)
-        except OSError:
-            return False
-        return (info.st_dev, info.st_ino) == self._identity
+        return self._fd is not None and self._identity is not None and identity(self.directory) == self._identity
 
     def check(self) -> None:
         if not self.still_guards():

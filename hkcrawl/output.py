@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from hkcrawl.exporters import DataclassJsonLinesExporter
 from hkcrawl.items import Article
+from hkcrawl.lock import identity
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +71,7 @@ class RunFile:
 
     def still_ours(self) -> bool:
         """True while the ``.part`` path still names the file this run writes."""
-        try:
-            info = os.stat(self.part)
-        except OSError:
-            return False
-        return (info.st_dev, info.st_ino) == self._identity
+        return identity(self.part) == self._identity
 
     def checkpoint(self) -> None:
         """Everything written so far is on disk when this returns (raises OSError otherwise)."""

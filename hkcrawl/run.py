@@ -36,7 +36,7 @@ from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.defer import deferred_from_coro
 
 from hkcrawl.items import Article
-from hkcrawl.lock import DirectoryLock, LockBusy, LockLost
+from hkcrawl.lock import DirectoryLock, LockBusy, LockLost, identity
 from hkcrawl.output import (
     RunFile,
     article_ids_in,
@@ -238,7 +238,7 @@ class Run:
             self.lock = DirectoryLock(self.paths.state_dir)
             self.lock.acquire()
             self.state = self._open_state(self.paths.database)
-            self._db_identity = _identity(self.paths.database)
+            self._db_identity = identity(self.paths.database)
         if not self.use_feeds:
             self._recover_dead_runs()
         if self.state is not None:
@@ -472,7 +472,7 @@ class Run:
             return True
         try:
             self.lock.check()
-            if self.paths.database is not None and _identity(self.paths.database) != self._db_identity:
+            if self.paths.database is not None and identity(self.paths.database) != self._db_identity:
                 raise LockLost(f"the state database {self.paths.database} was removed or replaced during the run")
             if self.file is not None and not self.file.finished and not self.file.still_ours():
                 raise LockLost(f"{self.file.part} was removed or replaced during the run")
@@ -674,16 +674,6 @@ class Run:
 
 class KeepPending(DropItem):
     """A drop that is not the article's fate (``max_articles`` reached): it stays to be fetched."""
-
-
-def _identity(path: Path | None) -> tuple[int, int] | None:
-    if path is None:
-        return None
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino)
 
 
 def _describe(error: BaseException) -> str:
