@@ -83,6 +83,7 @@ def _snake(name: str) -> str:
 
 #: How far from the end the closing tag is looked for (trailing scripts, comments, ads).
 _TAIL = 64 * 1024
+_CLOSING_TAG = re.compile(rb"</(?:html|body)", re.IGNORECASE)
 
 
 def looks_truncated(body: bytes) -> bool:
@@ -96,5 +97,4 @@ def looks_truncated(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
     if not head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<!--")) and b"<html" not in head:
         return False
-    tail = body[-_TAIL:].lower()
-    return b"</html" not in tail and b"</body" not in tail
+    return _CLOSING_TAG.search(body, max(0, len(body) - _TAIL)) is None
