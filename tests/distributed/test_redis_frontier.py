@@ -113,6 +113,16 @@ def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_
     assert client.exists("hankyung:dupefilter")
     assert not client.keys("hankyung:busy:*")
 
+    # A worker started later with the same URL finds everything seen: it fetches nothing,
+    # and says so as a failed run (exit 1), as any crawl that reached no page does.
+    replica.log.clear()
+    late = _worker(replica.base_url, tmp_path / "late", redis_url)
+    code = late.wait(timeout=240)
+    log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
+    assert (code, "nothing was fetched" in log) == (1, True), log[-3000:]
+    assert replica.log.count("/") == 0
+    assert finished_ids(tmp_path / "late") == []
+
 
 def test_without_the_switch_scrapy_redis_is_not_used(replica: ReplicaServer, tmp_path: Path) -> None:
     run = run_crawl(
