@@ -210,5 +210,15 @@ HKCRAWL_EXPECT_NEW_WITHIN_HOURS = 24.0  # hankyung publishes every hour; 0 disab
 # A dropped record is logged by its reason (which names it), not its whole body.
 LOG_FORMATTER = "hkcrawl.logformatter.ConciseLogFormatter"
 
+# Distributed mode (README "Several workers (Redis)"): a redis:// URL makes this crawl one
+# of any number of workers sharing one request queue and one seen-set in Redis
+# (scrapy-redis; hkcrawl/distributed.py). Empty: a crawl of its own, Redis not needed.
+HKCRAWL_REDIS_URL = ""
+# Seconds a worker's "still working" mark lives in Redis unless refreshed: how long the
+# others wait for a worker that died before they close.
+HKCRAWL_REDIS_BUSY_TTL = 30
+# Add-ons decide settings before they freeze: the one above switches the scheduler.
+ADDONS = {"hkcrawl.distributed.RedisFrontier": 0}
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"

@@ -77,6 +77,7 @@ class HankyungSpider(scrapy.Spider):
         self.max_articles = args.max_articles
         self.exported = 0
         self.requested_ids: set[str] = set()
+        self.shared_frontier = False  # set in from_crawler: requests shared with other workers
         self.newest_known: str | None = None
 
     @staticmethod
@@ -91,6 +92,11 @@ class HankyungSpider(scrapy.Spider):
         spider._set_up_rendering(crawler)
         crawler.signals.connect(spider._count_exported, signal=signals.item_scraped)
         crawler.signals.connect(spider._on_request_dropped, signal=signals.request_dropped)
+        # Distributed mode (hkcrawl/distributed.py): an article this worker finds may be
+        # fetched by another, so the run expects only the articles it takes from the queue.
+        spider.shared_frontier = bool(crawler.settings.get("HKCRAWL_REDIS_URL"))
+        if spider.shared_frontier:
+            crawler.signals.connect(spider._on_shared_request_taken, signal=signals.request_reached_downloader)
         spider.page_parser = parsing.for_crawler(crawler)
         return spider
 
@@ -123,6 +129,12 @@ class HankyungSpider(scrapy.Spider):
         handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
         crawler.settings.setdict(playwright_settings(executable, concurrency, site_hosts, handlers), priority="spider")
         self.can_render = True
+
+    def _on_shared_request_taken(self, request: scrapy.Request) -> None:
+        """The run answers for an article from the shared queue once this worker fetches it."""
+        article_id = request.meta.get("hkcrawl_article_id")
+        if article_id:
+            self.run.article_requested(article_id, request.meta.get("redirect_urls", [request.url])[0])
 
     def _count_exported(self) -> None:
         self.exported += 1
@@ -323,7 +335,8 @@ class HankyungSpider(scrapy.Spider):
             return None
         self.requested_ids.add(article_id)
         url = f"{self.base_url}/article/{article_id}"
-        self.run.article_requested(article_id, url)
+        if not self.shared_frontier:
+            self.run.article_requested(article_id, url)
         return scrapy.Request(
             url,
             callback=self.parse_article,

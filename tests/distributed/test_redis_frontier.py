@@ -1,0 +1,138 @@
+"""Distributed mode: several ``scrapy crawl hankyung`` workers share one frontier in a real Redis.
+
+The Redis is Debian's ``redis-server`` (scripts/setup installs it) on a free loopback
+port, started and stopped here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from hkcrawl.demo import crawl_environment, local_crawl_command
+from hkcrawl.replica import ReplicaServer, SiteModel
+from tests.e2e.conftest import finished_ids, run_crawl
+
+WORKERS = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throwaway redis-server on loopback: no persistence, gone after the test."""
+    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(executable).exists():
+        pytest.fail("redis-server is missing: run scripts/setup (it installs Debian's redis-server)")
+    port = _free_port()
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server on port {port} did not answer (exit {server.poll()})")
+                time.sleep(0.05)  # polling a condition, with the deadline above
+        client.close()
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(SiteModel(articles=150)) as server:
+        yield server
+
+
+def _worker(base_url: str, home: Path, url: str) -> subprocess.Popen[str]:
+    """One worker as an operator starts it: its own state and output, the shared Redis."""
+    command = local_crawl_command(
+        base_url, "-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0", "-a", "render=never",
+        settings={
+            "LOG_LEVEL": "INFO",
+            "HKCRAWL_REDIS_URL": url,
+            "HKCRAWL_STATE_DIR": str(home / "state"),
+            "HKCRAWL_OUTPUT_DIR": str(home / "data" / "hankyung"),
+            # The live site's pace, faster: one worker alone would take seconds, so the
+            # others, still starting, get their share as they would at 2 s a request.
+            "DOWNLOAD_DELAY": "0.2",
+            "CONCURRENT_REQUESTS": "1",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+        },
+    )  # fmt: skip
+    home.mkdir()
+    log = (home / "crawl.log").open("w", encoding="utf-8")
+    return subprocess.Popen(
+        command, cwd=home, env=crawl_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+
+
+def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_path: Path) -> None:
+    homes = [tmp_path / f"worker{n}" for n in range(WORKERS)]
+    workers = [_worker(replica.base_url, home, redis_url) for home in homes]
+    codes = [worker.wait(timeout=240) for worker in workers]
+    logs = [(home / "crawl.log").read_text(errors="replace") for home in homes]
+    for code, log in zip(codes, logs, strict=True):
+        assert code == 0, log[-3000:]
+        assert "SharedScheduler" in log or "scheduler/enqueued/redis" in log, log[-3000:]
+
+    per_worker = [finished_ids(home) for home in homes]
+    every = [aid for ids in per_worker for aid in ids]
+    assert Counter(every) == Counter(replica.model.ids()), "each article exported exactly once, by one worker"
+    assert sum(1 for ids in per_worker if ids) >= 2, [len(ids) for ids in per_worker]
+    fetched = Counter(r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/"))
+    assert fetched == dict.fromkeys(replica.model.ids(), 1)
+    # The frontier and seen-set stay in Redis for a resumed crawl (SCHEDULER_PERSIST).
+    client = redis.Redis.from_url(redis_url)
+    assert client.exists("hankyung:dupefilter")
+    assert not client.keys("hankyung:busy:*")
+
+    # A worker started later with the same URL finds everything seen: it fetches nothing,
+    # and says so as a failed run (exit 1), as any crawl that reached no page does.
+    replica.log.clear()
+    late = _worker(replica.base_url, tmp_path / "late", redis_url)
+    code = late.wait(timeout=240)
+    log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
+    assert (code, "nothing was fetched" in log) == (1, True), log[-3000:]
+    assert replica.log.count("/") == 0
+    assert finished_ids(tmp_path / "late") == []
+
+
+def test_without_the_switch_scrapy_redis_is_not_used(replica: ReplicaServer, tmp_path: Path) -> None:
+    run = run_crawl(
+        ["-a", "discover=all-news", "-a", "max_pages=1", "-a", "max_articles=3", "-a", "render=never"],
+        replica.base_url,
+        tmp_path,
+        None,
+        settings={"LOG_LEVEL": "DEBUG", "HKCRAWL_REDIS_URL": ""},
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert "scrapy_redis" not in run.log
+    assert "SharedScheduler" not in run.log
+    assert run.stat("scheduler/enqueued/memory") > 0
