@@ -49,7 +49,10 @@ def failure_reason(failure: Failure) -> str | None:
     error = failure.value
     message = str(error)
     if isinstance(error, HttpError):
-        return f"http_{error.response.status}"
+        status = error.response.status
+        # A 3xx that reaches here is one RedirectMiddleware would not follow: its
+        # Location is missing or not http(s) (a file: or javascript: URL).
+        return "bad_redirect" if 300 <= status < 400 else f"http_{status}"
     if isinstance(error, IgnoreRequest):
         if isinstance(error, OffsiteRequest) and request_was_redirected(failure):
             return "offsite_redirect"  # the site sent the article elsewhere: not saved

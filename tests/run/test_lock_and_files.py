@@ -8,10 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from hkcrawl.items import Article
 from hkcrawl.lock import DirectoryLock, LockBusy, LockLost
-from hkcrawl.outcomes import looks_truncated
+from hkcrawl.outcomes import failure_reason, looks_truncated
 from hkcrawl.output import RunFile, dead_part_files, recover_part_file
 
 
@@ -86,3 +89,12 @@ def test_a_replaced_part_file_is_noticed(tmp_path: Path) -> None:
 )
 def test_looks_truncated(body: bytes, cut: bool) -> None:
     assert looks_truncated(body) is cut
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(302, "bad_redirect"), (301, "bad_redirect"), (404, "http_404"), (500, "http_500")]
+)
+def test_an_http_error_is_named_by_its_status_and_an_unfollowed_redirect_as_such(status: int, reason: str) -> None:
+    response = HtmlResponse("https://www.hankyung.com/article/2022061771721", status=status, body=b"")
+    failure = Failure(HttpError(response, "Ignoring non-200 response"))
+    assert failure_reason(failure) == reason
