@@ -49,7 +49,7 @@ from hkcrawl.output import (
     write_json_atomically,
 )
 from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore
-from hkcrawl.verdict import RunFacts, failure_reason, summary_lines
+from hkcrawl.verdict import RunFacts, failure_reason, summary_lines, with_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -530,8 +530,7 @@ class Run:
         problem = self._feeds_problem()
         if problem:
             # The verdict was given at spider_closed, before Scrapy stored the feeds: revise it.
-            self.failure, self.status = problem, "failed"
-            logger.error("Crawl FAILED: %s", problem)
+            self._fail_after_verdict(problem)
         elif self.state is not None:
             self._checkpoint()
         self._close_state()
@@ -615,14 +614,26 @@ class Run:
                 if self._lock_ok() and self.status != "running":
                     self.state.finish_run(self.run_id, iso(time.time()), self.status, self.report.get("new", 0))
             except sqlite3.Error as error:
-                logger.error("Cannot record the run's end in %s: %s", self.paths.database, _describe(error))
+                # The next run reads this (the quiet-site check, cost-aware discovery).
+                self._fail_after_verdict(f"cannot record the run's end in {self.paths.database}: {_describe(error)}")
             self.state.close()
             self.state = None
         if self.lock is not None:
             self.lock.release()
 
+    def _fail_after_verdict(self, reason: str) -> None:
+        """A failure met once the verdict was given: revise it, and the report if one was written."""
+        self.failure, self.status = reason, "failed"
+        logger.error("Crawl FAILED: %s", reason)
+        if self.report_path is not None:
+            self.report = {**self.report, "status": self.status, "failure": reason}
+            try:
+                write_json_atomically(self.report_path, self.report)
+            except OSError as error:
+                logger.error("Cannot write the run report %s: %s", self.report_path, _describe(error))
+
     def _build_report(self, stats: dict[str, Any]) -> dict[str, Any]:
-        dropped = _by_prefix(stats, "hkcrawl/dropped/")
+        dropped = with_prefix(stats, "hkcrawl/dropped/")
         now = time.time()
         return {
             "run": self.run_id,
@@ -636,7 +647,7 @@ class Run:
             "updated": stats.get("hkcrawl/exported/updated", 0),
             "knownSkipped": stats.get("hkcrawl/links/known", 0),
             "duplicates": dropped.get("duplicate", 0),
-            "nearDuplicates": _by_prefix(stats, "hkcrawl/duplicates/"),
+            "nearDuplicates": with_prefix(stats, "hkcrawl/duplicates/"),
             # Written records whose original turned out to be published earlier (hkcrawl merge fixes them).
             "duplicateCorrections": [
                 {"articleId": aid, "duplicateOf": of}
@@ -644,10 +655,10 @@ class Run:
             ],
             "dropped": {reason: count for reason, count in dropped.items() if reason != "duplicate"},
             "blocks": stats.get("hkcrawl/blocks/challenge", 0),
-            "errors": _by_prefix(stats, "hkcrawl/errors/"),
-            "offsiteRefused": _by_prefix(stats, "hkcrawl/offsite/"),
+            "errors": with_prefix(stats, "hkcrawl/errors/"),
+            "offsiteRefused": with_prefix(stats, "hkcrawl/offsite/"),
             "spiderExceptions": stats.get("spider_exceptions/count", 0),
-            "pageProblems": {k: v for k, v in _by_prefix(stats, "hkcrawl/pages/").items() if k != "article"},
+            "pageProblems": {k: v for k, v in with_prefix(stats, "hkcrawl/pages/").items() if k != "article"},
             "requests": stats.get("downloader/request_count", 0),
             "urlsTried": self.facts.urls_tried,
             "urlsFailed": self.facts.urls_failed,
@@ -665,9 +676,9 @@ class Run:
             ],
             "stateForgotten": self.forgotten,
             "recoveredFiles": self.recovered,
-            "rendering": _by_prefix(stats, "hkcrawl/render/"),
+            "rendering": with_prefix(stats, "hkcrawl/render/"),
             # field -> {cue: pages}: fallbacks taking over from guessed selectors (layout drift).
-            "cues": _nested(_by_prefix(stats, "hkcrawl/cue/")),
+            "cues": _nested(with_prefix(stats, "hkcrawl/cue/")),
             "finishReason": stats.get("finish_reason"),
         }
 
@@ -689,10 +700,6 @@ def _nested(flat: dict[str, int]) -> dict[str, dict[str, int]]:
         field, _, cue = key.partition("/")
         nested.setdefault(field, {})[cue] = value
     return nested
-
-
-def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
-    return {key[len(prefix) :]: value for key, value in sorted(stats.items()) if key.startswith(prefix)}
 
 
 def _local_feeds(settings: BaseSettings) -> list[tuple[Path, int]]:

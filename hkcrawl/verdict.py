@@ -36,7 +36,8 @@ class RunFacts:
     last_run_with_new: str | None = None
 
 
-def _with_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+def with_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The counters under ``prefix``, keyed by the rest of their name, sorted."""
     return {key[len(prefix) :]: value for key, value in sorted(stats.items()) if key.startswith(prefix)}
 
 
@@ -56,7 +57,7 @@ def failure_reason(stats: dict[str, Any], facts: RunFacts, settings: BaseSetting
     if stats.get("hkcrawl/errors/nothing_to_crawl"):
         return "nothing to crawl (no URLs and no discovery)"
     if facts.urls_tried == 0:
-        rejected = sum(_with_prefix(stats, "hkcrawl/rejected_urls/").values())
+        rejected = sum(with_prefix(stats, "hkcrawl/rejected_urls/").values())
         if rejected:
             return f"nothing was fetched: all {rejected} given URL(s) were rejected (see hkcrawl/rejected_urls/*)"
         if facts.lists_expected or facts.article_links:
@@ -69,7 +70,7 @@ def failure_reason(stats: dict[str, Any], facts: RunFacts, settings: BaseSetting
     if facts.urls_tried and facts.urls_failed / facts.urls_tried > max_rate:
         return f"{facts.urls_failed} of {facts.urls_tried} URLs failed (over HKCRAWL_MAX_ERROR_RATE={max_rate:g})"
     if facts.lists_expected and not facts.article_links and not facts.articles_tried:
-        lists = sum(v for k, v in _with_prefix(stats, "hkcrawl/lists/").items() if not k.startswith("stopped/"))
+        lists = sum(v for k, v in with_prefix(stats, "hkcrawl/lists/").items() if not k.startswith("stopped/"))
         return f"no article link found: {lists} list page(s) and sitemap(s) read, none listed an article"
     if unrendered := stats.get("hkcrawl/render/unavailable"):
         return f"{unrendered} page(s) needed JavaScript but no browser was found (see the log's first warning)"
@@ -98,16 +99,16 @@ def failure_reason(stats: dict[str, Any], facts: RunFacts, settings: BaseSetting
 
 def summary_lines(stats: dict[str, Any], facts: RunFacts) -> list[str]:
     exported = stats.get("item_scraped_count", 0)
-    lists = _with_prefix(stats, "hkcrawl/lists/")
+    lists = with_prefix(stats, "hkcrawl/lists/")
     lists_read = sum(count for name, count in lists.items() if not name.startswith("stopped/"))
-    problems = {k: v for k, v in _with_prefix(stats, "hkcrawl/pages/").items() if k != "article"}
+    problems = {k: v for k, v in with_prefix(stats, "hkcrawl/pages/").items() if k != "article"}
     return [
-        f"exported {exported} article(s); by section: {_line(_with_prefix(stats, 'hkcrawl/exported/section/'))}",
-        f"dropped: {_line(_with_prefix(stats, 'hkcrawl/dropped/'))}; not saved: {_line(dict(facts.unsaved))}",
-        f"blocks: {_line(_with_prefix(stats, 'hkcrawl/blocks/'))}; "
-        f"errors: {_line(_with_prefix(stats, 'hkcrawl/errors/'))}, "
+        f"exported {exported} article(s); by section: {_line(with_prefix(stats, 'hkcrawl/exported/section/'))}",
+        f"dropped: {_line(with_prefix(stats, 'hkcrawl/dropped/'))}; not saved: {_line(dict(facts.unsaved))}",
+        f"blocks: {_line(with_prefix(stats, 'hkcrawl/blocks/'))}; "
+        f"errors: {_line(with_prefix(stats, 'hkcrawl/errors/'))}, "
         f"spider exceptions {stats.get('spider_exceptions/count', 0)}; off-site refused: "
-        f"{_line(_with_prefix(stats, 'hkcrawl/offsite/'))}; page problems: {_line(problems)}",
+        f"{_line(with_prefix(stats, 'hkcrawl/offsite/'))}; page problems: {_line(problems)}",
         f"URLs tried {facts.urls_tried}, failed {facts.urls_failed}; requests "
         f"{stats.get('downloader/request_count', 0)}, list pages read {lists_read}, "
         f"finish reason {stats.get('finish_reason')}",

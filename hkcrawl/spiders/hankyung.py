@@ -147,15 +147,7 @@ class HankyungSpider(scrapy.Spider):
         chain = request.meta.get("redirect_urls") or []
         if request.url not in chain:
             return
-        asked = chain[0]
-        article_id = request.meta.get("hkcrawl_article_id")
-        if article_id or request.callback == self.parse_article:
-            article_id = article_id or urls.article_id_from_url(asked)
-            self._article_failed(article_id, asked, "redirect_loop", f"redirected back to {request.url}")
-            return
-        self.crawler.stats.inc_value("hkcrawl/errors/redirect_loop")
-        self.logger.error("Failed %s: redirect_loop: redirected back to %s", asked, request.url)
-        self.run.url_done(asked, ok=False)
+        self._request_failed(request, "redirect_loop", f"redirected back to {request.url}")
 
     # Cached: asked for every link of every list page; settings are frozen by then.
     @cached_property
@@ -613,14 +605,17 @@ class HankyungSpider(scrapy.Spider):
         if reason is None:
             self.logger.info("Not fetched %s: %s", request.url, failure.getErrorMessage())
             return
+        self._request_failed(request, reason, failure.getErrorMessage())
+
+    def _request_failed(self, request: scrapy.Request, reason: str, detail: str) -> None:
+        """Count a finally failed request; an article's is also remembered to fetch again."""
         asked = _asked_url(request)
         article_id = request.meta.get("hkcrawl_article_id")
         if article_id or request.callback == self.parse_article:
-            article_id = article_id or urls.article_id_from_url(asked)
-            self._article_failed(article_id, asked, reason, failure.getErrorMessage())
+            self._article_failed(article_id or urls.article_id_from_url(asked), asked, reason, detail)
             return
         self.crawler.stats.inc_value(f"hkcrawl/errors/{reason}")
-        self.logger.error("Failed %s: %s: %s", asked, reason, failure.getErrorMessage())
+        self.logger.error("Failed %s: %s: %s", asked, reason, detail)
         self.run.url_done(asked, ok=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -48,3 +49,25 @@ def test_articles_left_by_max_articles_stay_pending_and_the_run_is_ok(tmp_path: 
     run = _closed(tmp_path, "max_articles")
     assert run.status == "ok" and run.report["failedArticles"] == []
     assert _failures(tmp_path) == [(ARTICLE, "interrupted")]
+
+
+def test_a_run_whose_end_cannot_be_recorded_fails_and_its_report_says_so(tmp_path: Path) -> None:
+    """The next run reads the recorded end (the quiet-site check, cost-aware discovery):
+    a run that cannot record it must not stay "ok"."""
+    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    settings.update(HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"))
+    crawler = get_crawler(HankyungSpider, settings)
+    crawler._apply_settings()
+    run = Run(crawler)
+    run.ensure_open()
+    run.stats.set_value("response_received_count", 1)
+    run.url_done(URL, ok=True)
+
+    def disk_full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    run.state.finish_run = disk_full  # type: ignore[method-assign]
+    run.spider_closed("finished")
+    assert run.status == "failed" and "cannot record the run's end" in run.failure
+    report = json.loads(run.report_path.read_text(encoding="utf-8"))
+    assert (report["status"], report["failure"]) == ("failed", run.failure)
