@@ -142,6 +142,10 @@ ITEM_PIPELINES = {
 FEED_EXPORT_ENCODING = "utf-8"
 # Same bytes as Scrapy's JSON Lines exporter, a quarter of the CPU (hkcrawl/exporters.py).
 FEED_EXPORTERS = {name: "hkcrawl.exporters.DataclassJsonLinesExporter" for name in ("jsonlines", "jsonl", "jl")}
+# -O FILE is written beside FILE and renamed over it at the end, and only by a run that
+# opened: a run that finds another one holding the lock leaves FILE untouched (Scrapy's
+# own storage empties FILE first thing; hkcrawl/feed_storage.py).
+FEED_STORAGES = {scheme: "hkcrawl.feed_storage.ReplacingFileFeedStorage" for scheme in ("", "file")}
 HKCRAWL_OUTPUT_DIR = "data/hankyung"
 HKCRAWL_OUTPUT_GZIP = False
 # Where a relative HKCRAWL_OUTPUT_DIR / HKCRAWL_STATE_DIR lives. Empty: the project root

@@ -245,3 +245,22 @@ def test_runs_from_a_project_subfolder_share_the_project_roots_files(replica: Re
     assert proc.returncode == 0, err
     assert len(finished_ids(home)) == 1 and (home / "state" / "hankyung.sqlite3").exists()
     assert len(finished_ids(project)) == 1, "the project root's files are not touched"
+
+
+def test_a_busy_run_leaves_the_feed_file_it_was_given_untouched(replica: ReplicaServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"earlier": "dataset"}\n', encoding="utf-8")
+    other_run = DirectoryLock(tmp_path / "state")
+    other_run.acquire()
+    try:
+        busy = run_crawl(["-a", "discover=all-news", "-a", "max_pages=1"], replica.base_url, tmp_path, out)
+    finally:
+        other_run.release()
+    assert busy.returncode == 75, busy.stderr[-2000:]
+    assert out.read_text(encoding="utf-8") == '{"earlier": "dataset"}\n'
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+    done = run_crawl(["-a", "discover=all-news", "-a", "max_pages=1"], replica.base_url, tmp_path, out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.items and all("articleId" in record for record in done.items), "-O replaced the earlier content"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
