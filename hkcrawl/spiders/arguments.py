@@ -7,6 +7,7 @@ spider reads them with the same function, so the two can never disagree.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -53,6 +54,9 @@ def parse_arguments(given: Mapping[str, object]) -> SpiderArguments:
 
     An empty value is the same as not giving the argument. Raises BadArgument.
     """
+    unknown_names = [name for name in given if name not in NAMES and not name.startswith("_")]
+    if unknown_names:
+        raise BadArgument(_unknown_name(unknown_names[0]))
     raw = {name: str(value).strip() for name, value in given.items() if name in NAMES and value is not None}
     args = {name: value for name, value in raw.items() if value}
 
@@ -96,6 +100,13 @@ def parse_arguments(given: Mapping[str, object]) -> SpiderArguments:
         max_articles=_whole_number(args, "max_articles", minimum=1),
         render=render,
     )
+
+
+def _unknown_name(name: str) -> str:
+    """A typo such as ``-a sinse=…`` would otherwise crawl everything without the limit it meant."""
+    close = difflib.get_close_matches(name, NAMES, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"-a {name}: no such argument; {hint}accepts {', '.join(NAMES)}"
 
 
 def _split(value: str | None) -> list[str]:

@@ -29,6 +29,8 @@ BAD_ARGUMENTS = [
     (["max_pages=0"], "max_pages=0", "1 or more"),
     (["max_pages=2.5"], "max_pages=2.5", "1 or more"),
     (["urls_file=no-such-file.txt"], "urls_file=no-such-file.txt", "No such file"),
+    (["sinse=2026-11-01"], "sinse", "did you mean since?"),
+    (["colour=blue"], "colour", "accepts urls, urls_file, discover"),
 ]
 
 
