@@ -231,7 +231,8 @@ def check_command(args: argparse.Namespace) -> int:
     from scrapy.utils.project import get_project_settings
 
     from hkcrawl.lock import DirectoryLock, LockBusy
-    from hkcrawl.run import RunPaths, reconcile
+    from hkcrawl.reconcile import reconcile
+    from hkcrawl.run import RunPaths
     from hkcrawl.state import StateStore
 
     if args.dir:
