@@ -298,7 +298,7 @@ class Run:
         try:
             return self.state.known(article_id) if self.state is not None else None
         except StateUnavailable as error:  # distributed mode: Redis went away
-            self.fail(str(error))
+            self._shared_state_failed(error)
             return None
 
     def retry_targets(self) -> list[tuple[str, str | None, str]]:
@@ -308,8 +308,15 @@ class Run:
         try:
             return [(f.article_id, f.url, f.reason) for f in self.state.failures()]
         except StateUnavailable as error:
-            self.fail(str(error))
+            self._shared_state_failed(error)
             return []
+
+    def _shared_state_failed(self, error: StateUnavailable) -> None:
+        """Redis failed, not this worker's files: what the run file holds is marked in the
+        local ledger before the run fails, so the rerun fetches none of it again."""
+        if self.file is not None:
+            self._checkpoint()
+        self.fail(str(error))
 
     @property
     def articles_waiting(self) -> int:
@@ -478,11 +485,10 @@ class Run:
         except sqlite3.Error as error:
             self.fail(f"cannot write the state {self.paths.database}: {_describe(error)}")
             return
-        except StateUnavailable as error:
-            self.fail(str(error))
-            return
         self._pending_marks = []
         self._last_checkpoint = time.monotonic()
+        if self.state is not None and (problem := self.state.problem()):
+            self.fail(problem)  # distributed mode: Redis failed; this worker's file and ledger agree
 
     def _remember_unsaved(self) -> None:
         """Failed and still-pending articles go into the state, so no later run misses them."""
@@ -548,8 +554,8 @@ class Run:
                 self._remember_unsaved()
             except sqlite3.Error as error:
                 self.fail(f"cannot write the state {self.paths.database}: {_describe(error)}")
-            except StateUnavailable as error:
-                self.fail(str(error))
+            if problem := self.state.problem():
+                self.fail(problem)
         self._decide(stats)
         if not self.use_feeds:
             self._close_state()

@@ -7,9 +7,10 @@ its keys and value formats are in hkcrawl/shared_state.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
@@ -24,8 +25,9 @@ class SharedStateStore(StateStore):
     """A worker's SQLite ledger that mirrors every change into Redis and answers the
     spider's questions (known? what to retry? newest?) from Redis: from every worker.
 
-    Each write goes to SQLite first, then Redis; a Redis error raises StateUnavailable
-    (the run fails on it) with SQLite already holding everything, so a rerun republishes.
+    Each write goes to SQLite first, then Redis; after a Redis error, writes go on in SQLite
+    alone and ``problem()`` says why (the run fails on it), so a rerun republishes. Reads
+    from Redis raise StateUnavailable.
     """
 
     def __init__(self, path: Path, output_dir: Path, shared: SharedState, host: str | None = None) -> None:
@@ -61,36 +63,46 @@ class SharedStateStore(StateStore):
         return self.shared.give_up(rule, when)
 
     # -- writes: SQLite, then Redis -----------------------------------------------------------
+    def _mirror(self, write: Callable[[], object]) -> None:
+        """The SQLite write done, the same in Redis. A Redis error does not stop this worker's
+        ledger: it is kept (``problem()``, the run fails on it) and SQLite stays complete,
+        so the next start publishes what Redis missed."""
+        with contextlib.suppress(StateUnavailable):
+            write()
+
+    def problem(self) -> str | None:
+        return self.shared.broken
+
     def mark_exported(self, records: Iterable[Exported]) -> int:
         batch = list(records)
         count = super().mark_exported(batch)
-        self.shared.mark_exported(batch, self.holder)
+        self._mirror(lambda: self.shared.mark_exported(batch, self.holder))
         return count
 
     def forget(self, article_ids: Iterable[str], output: str | None = None) -> int:
         ids = list(article_ids)
         count = super().forget(ids, output)
         if output is not None:
-            self.shared.forget(ids, self.holder(output))
+            self._mirror(lambda: self.shared.forget(ids, self.holder(output)))
         return count
 
     def record_failures(self, failures: Iterable[tuple[str, str | None, str]], when: str, run_id: str) -> int:
         rows = list(failures)
         count = super().record_failures(rows, when, run_id)
         # Two workers' runs may share a run id (started in the same second): the ledger names the run.
-        self.shared.record_failures(rows, when, f"{self.ledger}/{run_id}")
+        self._mirror(lambda: self.shared.record_failures(rows, when, f"{self.ledger}/{run_id}"))
         return count
 
     def mark_pending(self, articles: Iterable[tuple[str, str | None]], when: str) -> int:
         rows = list(articles)
         count = super().mark_pending(rows, when)
-        self.shared.mark_pending(rows, when)
+        self._mirror(lambda: self.shared.mark_pending(rows, when))
         return count
 
     def clear_failures(self, article_ids: Iterable[str]) -> None:
         ids = list(article_ids)
         super().clear_failures(ids)
-        self.shared.clear_failures(ids)
+        self._mirror(lambda: self.shared.clear_failures(ids))
 
     # -- the ledger against Redis ----------------------------------------------------------
     def fingerprint(self) -> str:

@@ -352,7 +352,12 @@ class SharedState:
             if current is None or (modified or published or "") > (current.modified or current.published or ""):
                 values[article_id] = self._value(published, modified, holder)
         if values:
-            self.client.hset(self.known_key, mapping=values)
+            # As mark_exported would have done: a pending or failed entry of an article the
+            # ledger saved (its mark never reached Redis) must not send it to be fetched again.
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.hset(self.known_key, mapping=values)
+                pipe.hdel(self.failures_key, *values)
+                pipe.execute()
         newest = max((row[1] or "" for row in rows), default="")
         if newest:
             self._newest(keys=[self.newest_key], args=[newest])

@@ -237,6 +237,10 @@ class StateStore:
                 forgotten[output] = self.forget(missing, output)
         return forgotten
 
+    def problem(self) -> str | None:
+        """Why a shared state stopped taking writes (distributed mode: Redis failed); alone, None."""
+        return None
+
     def share(self) -> None:
         """Give a shared state what it lacks of this ledger (hkcrawl/shared_state.py); alone, nothing to do."""
 

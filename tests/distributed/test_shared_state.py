@@ -133,23 +133,28 @@ def test_a_clean_close_spares_the_next_start_a_republish(open_store, redis_serve
     assert client.hget("hankyung:known", A1) is None
     # A worker that died (no clean close) publishes again.
     a2 = open_store("a")
+    a2.mark_pending([(A2, "u2")], "2024-11-01T00:00:00Z")
     a2.mark_exported([_record(A2, "2024-11-01T10:00:00+09:00")])
-    client.hdel("hankyung:known", A2)
+    client.hdel("hankyung:known", A2)  # as if this mark had failed to reach Redis …
+    client.hset("hankyung:failures", A2, '{"r":"interrupted","f":"x","l":"x","n":0}')  # … with its HDEL
     a2.db.close()  # killed: no close()
     open_store("a")
     assert client.hget("hankyung:known", A2) is not None
+    assert not client.hexists("hankyung:failures", A2), "saved: not to be fetched again"
 
 
 def test_redis_errors_are_one_line_naming_redis_and_stop_further_calls(open_store, redis_server: RedisServer) -> None:
     a = open_store("a")
     redis_server.stop()
-    with pytest.raises(StateUnavailable) as raised:
-        a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
-    message = str(raised.value)
+    a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
+    a.record_failures([(A2, "u2", "http_500")], "2024-11-01T00:00:00Z", "run-1")
+    message = a.problem() or ""
     assert message.startswith(f"Redis at {redis_server.url}: ") and "\n" not in message, message
-    assert [row[0] for row in a.db.execute("SELECT article_id FROM articles")] == [A1], "SQLite first"
+    # The worker's own ledger keeps everything, for the rerun to publish.
+    assert [row[0] for row in a.db.execute("SELECT article_id FROM articles")] == [A1]
+    assert [row[0] for row in a.db.execute("SELECT article_id FROM failures")] == [A2]
     redis_server.start()
-    with pytest.raises(StateUnavailable):  # no retry loop: the run fails on the first error
+    with pytest.raises(StateUnavailable, match="Redis at "):  # no retry loop: the run fails on the first error
         a.known(A1)
 
 
@@ -158,7 +163,7 @@ def test_out_of_memory_is_a_redis_error_too(open_store, redis_server: RedisServe
     client = redis_server.client()
     client.config_set("maxmemory", "1")
     try:
-        with pytest.raises(StateUnavailable, match=r"Redis at .*maxmemory"):
-            a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
+        a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
+        assert "maxmemory" in (a.problem() or "")
     finally:
         client.config_set("maxmemory", "0")
