@@ -11,8 +11,20 @@ import os
 import time
 from pathlib import Path
 
+from scrapy.settings import BaseSettings
+
 from hkcrawl.output import article_ids_in, iso, records_in
 from hkcrawl.state import Exported, StateStore
+
+
+def open_store(path: Path, output_dir: Path, settings: BaseSettings, spider: str = "hankyung") -> StateStore:
+    """The ledger at ``path``; in distributed mode (``HKCRAWL_REDIS_URL``) one that shares
+    itself through Redis, so a reconcile forgets the shared entries too."""
+    if not settings.get("HKCRAWL_REDIS_URL"):
+        return StateStore(path)
+    from hkcrawl.shared_ledger import SharedStateStore  # distributed mode only: imports redis
+
+    return SharedStateStore.from_settings(path, output_dir, settings, spider)
 
 
 def reconcile(state: StateStore, output_dir: Path) -> dict[str, int]:

@@ -46,7 +46,7 @@ from hkcrawl.output import (
     run_id_now,
     write_json_atomically,
 )
-from hkcrawl.reconcile import rebuild_state, reconcile
+from hkcrawl.reconcile import open_store, rebuild_state, reconcile
 from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore, StateUnavailable
 from hkcrawl.verdict import RunFacts, failure_reason, summary_lines, with_prefix
 
@@ -260,11 +260,7 @@ class Run:
         return store
 
     def _new_store(self, path: Path) -> StateStore:
-        if not self.settings.get("HKCRAWL_REDIS_URL"):
-            return StateStore(path)
-        from hkcrawl.shared_ledger import SharedStateStore  # distributed mode only: imports redis
-
-        return SharedStateStore.from_settings(path, self.paths.output_dir, self.settings, self.crawler.spidercls.name)
+        return open_store(path, self.paths.output_dir, self.settings, self.crawler.spidercls.name)
 
     def _recover_dead_runs(self) -> None:
         directory = self.paths.output_dir

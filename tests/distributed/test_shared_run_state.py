@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -142,3 +144,27 @@ def test_redis_going_away_fails_the_worker_and_a_rerun_loses_nothing(
         assert Counter(finished_ids(home)) == Counter(replica.model.ids())
     finally:
         server.stop()
+
+
+def test_check_forgets_the_shared_entries_of_a_lost_file(
+    replica: ReplicaServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    code, log = _crawl(replica, tmp_path / "a", redis_server.url)
+    assert code == 0, log[-3000:]
+    lost = set(finished_ids(tmp_path / "a"))
+    [file] = (tmp_path / "a" / "data" / "hankyung").glob("*.jsonl")
+    file.unlink()  # a bad copy, a cleanup: neither A's ledger nor Redis may still call them known
+    hkcrawl = Path(sys.executable).with_name("hkcrawl")
+    check = subprocess.run(
+        [str(hkcrawl), "check", "--dir", str(tmp_path / "a"), "-s", f"HKCRAWL_REDIS_URL={redis_server.url}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+    assert f"forgot {len(lost)} article(s)" in check.stdout
+    assert redis_server.client().hlen("hankyung:known") == 0
+
+    _new_crawl(redis_server)
+    replica.log.clear()
+    code, log = _crawl(replica, tmp_path / "b", redis_server.url)
+    assert code == 0, log[-3000:]
+    assert set(finished_ids(tmp_path / "b")) == lost
