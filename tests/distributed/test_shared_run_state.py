@@ -102,6 +102,28 @@ def test_a_failure_one_worker_met_is_saved_by_another(
     assert ledger.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 
+def test_workers_retrying_the_same_failure_fetch_it_once(
+    replica: ReplicaServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    lost = replica.model.ids()[7]
+    replica.set_faults(f"500:/article/{lost}")
+    _crawl(replica, tmp_path / "a", redis_server.url)
+    assert redis_server.client().hexists("hankyung:failures", lost)
+
+    replica.set_faults(None)
+    _new_crawl(redis_server)
+    replica.log.clear()
+    # Both read the failure at start and ask for it: the shared seen-set keeps one request.
+    homes = [tmp_path / "b", tmp_path / "c"]
+    workers = [start_worker(replica.base_url, home, redis_server.url, *FULL) for home in homes]
+    for home, worker in zip(homes, workers, strict=True):
+        code = worker.wait(timeout=300)
+        assert code in (0, 1), (home / "crawl.log").read_text(errors="replace")[-3000:]
+    assert [r.path for r in replica.log.matching("/article/")] == [f"/article/{lost}"]
+    assert finished_ids(tmp_path / "b") + finished_ids(tmp_path / "c") == [lost]
+    assert not redis_server.client().hexists("hankyung:failures", lost)
+
+
 def _wait_for_lines(directory: Path, lines: int, deadline: float) -> None:
     while time.monotonic() < deadline:
         parts = list(directory.glob("*.part"))
