@@ -297,6 +297,14 @@ class Run:
             self._shared_state_failed(error)
             return None
 
+    def prefetch_known(self, article_ids: list[str]) -> None:
+        """About to ask :meth:`known` for each of these (a list page's links): one round trip in distributed mode."""
+        try:
+            if self.state is not None:
+                self.state.prefetch(article_ids)
+        except StateUnavailable as error:
+            self._shared_state_failed(error)
+
     def retry_targets(self) -> list[tuple[str, str | None, str]]:
         """(article id, url, why) of every article an earlier run tried and did not save."""
         if self.state is None or not self.settings.getbool("HKCRAWL_RETRY_FAILED"):

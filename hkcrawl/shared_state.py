@@ -220,6 +220,11 @@ class SharedState:
         return _known_from(self.client.hget(self.known_key, article_id))
 
     @_redis_errors
+    def known_many(self, article_ids: list[str]) -> dict[str, Known | None]:
+        values = self.client.hmget(self.known_key, article_ids) if article_ids else []
+        return {article_id: _known_from(value) for article_id, value in zip(article_ids, values, strict=True)}
+
+    @_redis_errors
     def newest_published(self) -> str | None:
         value = self.client.get(self.newest_key)
         return _text(value) if value is not None else None

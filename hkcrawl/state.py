@@ -158,6 +158,10 @@ class StateStore:
         within a run, Scrapy's dupefilter and the dedupe pipeline handle repeats)."""
         return self._load().get(article_id)
 
+    def prefetch(self, article_ids: Iterable[str]) -> None:
+        """The spider is about to ask about these ids (one list page's links): a shared state
+        fetches them in one round trip; this one holds them all in memory already."""
+
     def __len__(self) -> int:
         return len(self._load())
 

@@ -167,3 +167,13 @@ def test_out_of_memory_is_a_redis_error_too(open_store, redis_server: RedisServe
         assert "maxmemory" in (a.problem() or "")
     finally:
         client.config_set("maxmemory", "0")
+
+
+def test_a_list_page_is_looked_up_in_one_round_trip(open_store, redis_server: RedisServer) -> None:
+    a, b = open_store("a"), open_store("b")
+    a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
+    b.prefetch([A1, A2, A1])
+    redis_server.client().delete("hankyung:known")  # answers now come from the prefetch
+    assert (b.known(A1), b.known(A2)) == (Known("2024-11-01T09:00:00+09:00", None), None)
+    b.mark_exported([_record(A2, "2024-11-01T10:00:00+09:00", output="b.jsonl")])
+    assert b.known(A2) is not None, "its own marks are not hidden by the prefetch"
