@@ -94,6 +94,10 @@ def test_failures_are_shared_cleared_by_any_save_and_given_up_once(open_store) -
     assert [f.article_id for f in b.failures(include_given_up=True)] == [A1, A2]
     b.mark_exported([_record(A2, "2024-11-01T10:00:00+09:00", output="b.jsonl")])
     assert a.failures() == []
+    # Fetched fine but nothing to save (not a valid record): cleared for all too.
+    a.record_failures([(A3, "u3", "timeout")], "2024-11-05T00:00:00Z", "run-3")
+    b.clear_failures([A3])
+    assert [f.article_id for f in a.failures(include_given_up=True)] == [A1]  # A1: given up, kept
 
 
 def test_a_failure_another_worker_saved_leaves_this_ledger(open_store) -> None:
