@@ -131,8 +131,8 @@ class SharedStateStore(StateStore):
             super().clear_failures(settled)  # saved or settled by another worker
             return
         published = self.republish()
-        logger.info("Published this worker's ledger to %s: %d known article(s) Redis lacked", self.shared.safe_url,
-                    published)  # fmt: skip
+        where = self.shared.safe_url
+        logger.info("Published this worker's ledger to %s: %d known article(s) Redis lacked", where, published)
 
     def republish(self) -> int:
         rows = self.db.execute("SELECT article_id, published, modified, output FROM articles")
