@@ -294,7 +294,7 @@ class Run:
         try:
             return self.state.known(article_id) if self.state is not None else None
         except StateUnavailable as error:  # distributed mode: Redis went away
-            self._shared_state_failed(error)
+            self.fail_keeping_files(str(error))
             return None
 
     def prefetch_known(self, article_ids: list[str]) -> None:
@@ -303,7 +303,7 @@ class Run:
             if self.state is not None:
                 self.state.prefetch(article_ids)
         except StateUnavailable as error:
-            self._shared_state_failed(error)
+            self.fail_keeping_files(str(error))
 
     def retry_targets(self) -> list[tuple[str, str | None, str]]:
         """(article id, url, why) of every article an earlier run tried and did not save."""
@@ -312,15 +312,15 @@ class Run:
         try:
             return [(f.article_id, f.url, f.reason) for f in self.state.failures()]
         except StateUnavailable as error:
-            self._shared_state_failed(error)
+            self.fail_keeping_files(str(error))
             return []
 
-    def _shared_state_failed(self, error: StateUnavailable) -> None:
-        """Redis failed, not this worker's files: what the run file holds is marked in the
-        local ledger before the run fails, so the rerun fetches none of it again."""
-        if self.file is not None:
+    def fail_keeping_files(self, reason: str) -> None:
+        """Fail for a reason outside this worker's files (distributed mode: Redis went away):
+        what the run file holds is marked in the local ledger first, so a rerun fetches none of it again."""
+        if self.file is not None and not self.failed:
             self._checkpoint()
-        self.fail(str(error))
+        self.fail(reason)
 
     @property
     def articles_waiting(self) -> int:

@@ -20,6 +20,9 @@ from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore, Stat
 
 logger = logging.getLogger(__name__)
 
+#: Link answers kept from the last list pages (a page has 20 to a few hundred links).
+PREFETCHED_KEPT = 4096
+
 
 class SharedStateStore(StateStore):
     """A worker's SQLite ledger that mirrors every change into Redis and answers the
@@ -56,9 +59,15 @@ class SharedStateStore(StateStore):
         return self.shared.known(article_id)
 
     def prefetch(self, article_ids: Iterable[str]) -> None:
-        """One HMGET for a list page's links instead of one HGET each; kept until the next
-        page (a few milliseconds old at most when the spider reads it)."""
-        self._prefetched = self.shared.known_many(list(dict.fromkeys(article_ids)))
+        """One HMGET for a list page's links instead of one HGET each. Pages are parsed
+        interleaved, so the answers of the last few pages are kept (PREFETCHED_KEPT), a
+        second or so old at most: an article another worker exports meanwhile is in this
+        crawl's seen-set anyway, and this worker's own marks replace their entries."""
+        wanted = [article_id for article_id in dict.fromkeys(article_ids) if article_id not in self._prefetched]
+        if len(self._prefetched) + len(wanted) > PREFETCHED_KEPT:
+            recent = list(self._prefetched.items())[-PREFETCHED_KEPT // 2 :]
+            self._prefetched = dict(recent)
+        self._prefetched.update(self.shared.known_many(wanted))
 
     def newest_published(self) -> str | None:
         return self.shared.newest_published()

@@ -125,11 +125,16 @@ def _redis_errors(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except redis.RedisError as error:
-            detail = " ".join(str(error).split())
-            shared.broken = f"Redis at {shared.safe_url}: {type(error).__name__}" + (f": {detail}" if detail else "")
+            shared.broken = redis_failure(shared.safe_url, error)
             raise StateUnavailable(shared.broken) from error
 
     return guarded
+
+
+def redis_failure(url: str, error: BaseException) -> str:
+    """The run's one-line reason for a Redis error: which Redis (no password), what went wrong."""
+    detail = " ".join(str(error).split())
+    return f"Redis at {safe_url(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
 def safe_url(url: str) -> str:

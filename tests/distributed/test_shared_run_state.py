@@ -152,8 +152,9 @@ def test_redis_going_away_fails_the_worker_and_a_rerun_loses_nothing(
         assert code == 1, log[-3000:]
         failed = [line for line in log.splitlines() if line.startswith("hkcrawl: crawl failed:")]
         assert len(failed) == 1 and "Redis at redis://127.0.0.1:" in failed[0], log[-3000:]
-        # No error loop: the scheduler's own Redis calls may log once or twice (frontier), the run once.
-        assert sum(" ERROR: " in line for line in log.splitlines()) <= 4, log[-5000:]
+        # One error logged, no error loop, no traceback.
+        assert sum(" ERROR: " in line for line in log.splitlines()) == 1, log[-5000:]
+        assert "Traceback" not in log, log[-5000:]
         assert reports(home)[-1]["status"] == "failed"
 
         if not keeps_data:
