@@ -1,7 +1,7 @@
 """A worker's SQLite ledger in distributed mode: every change mirrored into Redis, and the
 spider's questions (known? what to retry? newest?) answered from Redis, i.e. from every worker.
 
-Imported only with ``HKCRAWL_REDIS_URL`` (hkcrawl/run.py builds the store). The Redis side,
+Imported only with ``HKCRAWL_REDIS_URL`` (hkcrawl/reconcile.py's ``open_store``). The Redis side,
 its keys and value formats are in hkcrawl/shared_state.py.
 """
 

@@ -1,6 +1,6 @@
 """Distributed mode's run state: what every worker exported and failed, shared in Redis.
 
-Imported only with ``HKCRAWL_REDIS_URL`` (hkcrawl/run.py builds the store), so a crawl of
+Imported only with ``HKCRAWL_REDIS_URL`` (hkcrawl/reconcile.py's ``open_store``), so a crawl of
 its own never imports the Redis client.
 
 Each worker keeps its SQLite ledger (hkcrawl/state.py): the authority on what *its*
