@@ -231,8 +231,9 @@ def check_command(args: argparse.Namespace) -> int:
     from scrapy.utils.project import get_project_settings
 
     from hkcrawl.lock import DirectoryLock, LockBusy
-    from hkcrawl.run import RunPaths, reconcile
-    from hkcrawl.state import StateStore
+    from hkcrawl.reconcile import open_store, reconcile
+    from hkcrawl.run import RunPaths
+    from hkcrawl.state import StateUnavailable
 
     if args.dir:
         os.chdir(Path(args.dir))
@@ -254,14 +255,16 @@ def check_command(args: argparse.Namespace) -> int:
         print(f"hkcrawl check: {busy}; try again later", file=sys.stderr)
         return 75
     try:
-        state = StateStore(paths.database)
+        state = open_store(paths.database, paths.output_dir, settings)
         try:
             known = len(state)
             forgotten = reconcile(state, paths.output_dir)
             failures = state.failures(include_given_up=True)
+            if problem := state.problem():  # distributed mode: Redis did not take the forgets
+                raise StateUnavailable(problem)
         finally:
             state.close()
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, sqlite3.Error, StateUnavailable) as error:
         print(f"hkcrawl check: cannot check {paths.database}: {error}", file=sys.stderr)
         return 2
     finally:

@@ -12,14 +12,19 @@ A worker that dies leaves its key to expire after ``HKCRAWL_REDIS_BUSY_TTL`` sec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from typing import Any
 
+import redis
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
+
+from hkcrawl.run import Run
+from hkcrawl.shared_state import redis_failure
 
 #: Redis key of one worker's busy mark; ``%(spider)s`` like scrapy-redis's own keys.
 BUSY_KEY = "%(spider)s:busy:%(worker)s"
@@ -29,6 +34,7 @@ class SharedScheduler(Scheduler):
     """scrapy-redis's ``Scheduler`` that closes a worker only when every worker is done."""
 
     crawler: Any
+    server_url: str
     busy_ttl: int
     busy_key: str
     busy_pattern: str
@@ -38,6 +44,7 @@ class SharedScheduler(Scheduler):
     def from_crawler(cls, crawler: Any) -> SharedScheduler:
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
+        scheduler.server_url = crawler.settings.get("REDIS_URL") or ""
         scheduler.busy_ttl = max(2, crawler.settings.getint("HKCRAWL_REDIS_BUSY_TTL"))
         crawler.signals.connect(scheduler._on_idle, signal=signals.spider_idle)
         return scheduler
@@ -55,21 +62,33 @@ class SharedScheduler(Scheduler):
     def close(self, reason: str) -> None:
         if self._refresh is not None and self._refresh.running:
             self._refresh.stop()
-        self.server.delete(self.busy_key)
+        with contextlib.suppress(redis.RedisError):  # Redis gone (the run failed on it): the mark expires
+            self.server.delete(self.busy_key)
         super().close(reason)
 
     def next_request(self) -> Any:
         # Marked before the pop, so no other worker sees the queue empty and nobody busy
         # between this pop and the requests its response adds.
-        self._mark_busy()
-        return super().next_request()
+        try:
+            self._mark_busy()
+            return super().next_request()
+        except redis.RedisError as error:
+            self._redis_failed(error)
+            return None
+
+    def _redis_failed(self, error: redis.RedisError) -> None:
+        """Redis went away: the run fails once (one line naming Redis), not an error every tick."""
+        Run.of(self.crawler).fail_keeping_files(redis_failure(self.server_url, error))
 
     def _mark_busy(self) -> None:
         self.server.set(self.busy_key, "1", ex=self.busy_ttl)
 
     def _refresh_busy(self) -> None:
-        if not self.crawler.engine.spider_is_idle():
-            self._mark_busy()
+        try:
+            if not self.crawler.engine.spider_is_idle():
+                self._mark_busy()
+        except redis.RedisError as error:
+            self._redis_failed(error)
 
     def _on_idle(self) -> None:
         """Stay open while the shared crawl may still give this worker something to do."""

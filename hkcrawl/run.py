@@ -39,16 +39,15 @@ from hkcrawl.items import Article
 from hkcrawl.lock import DirectoryLock, LockBusy, LockLost, identity
 from hkcrawl.output import (
     RunFile,
-    article_ids_in,
     dead_part_files,
     finished_files,
     iso,
-    records_in,
     recover_part_file,
     run_id_now,
     write_json_atomically,
 )
-from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore
+from hkcrawl.reconcile import open_store, rebuild_state, reconcile
+from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore, StateUnavailable
 from hkcrawl.verdict import RunFacts, failure_reason, summary_lines, with_prefix
 
 logger = logging.getLogger(__name__)
@@ -99,44 +98,6 @@ def base_dir(settings: BaseSettings) -> Path:
 
 class RunFailed(Exception):
     """Raised inside the run for an error that must fail it; the message is the reason."""
-
-
-def reconcile(state: StateStore, output_dir: Path) -> dict[str, int]:
-    """Forget known articles that no finished file holds (so they are fetched again).
-
-    Each output file is read once: a file already checked at the same size and
-    modification time is trusted.
-    """
-
-    def holds(output: str) -> set[str] | None:
-        if not output or output.startswith("("):  # "(feeds)" of older versions: cannot be checked
-            return None
-        path = Path(output) if os.path.isabs(output) else output_dir / output
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            return set()
-        if state.verified(output) == (info.st_size, info.st_mtime_ns):
-            return state.ids_in_output(output)
-        ids = article_ids_in(path)
-        state.set_verified(output, info.st_size, info.st_mtime_ns)
-        return ids
-
-    return state.forget_missing(holds)
-
-
-def rebuild_state(state: StateStore, files: list[Path]) -> int:
-    """Mark known what the finished files hold (oldest first, so the latest version wins); returns how many."""
-    for path in files:
-        batch = [
-            Exported(
-                record["articleId"], record.get("datePublished"), record.get("dateModified"),
-                record.get("articleBodyHash"), record.get("dateDownloaded") or iso(time.time()), path.name,
-            )
-            for record in records_in(path)
-        ]  # fmt: skip
-        state.mark_exported(batch)
-    return len(state)
 
 
 class Run:
@@ -230,7 +191,7 @@ class Run:
         except LockBusy as busy:
             self.busy = True
             self.fail(f"{busy}: not starting a second one", close_reason=BUSY_REASON)
-        except (OSError, sqlite3.Error, RunFailed) as error:
+        except (OSError, sqlite3.Error, RunFailed, StateUnavailable) as error:
             self.fail(f"cannot start the run: {_describe(error)}")
 
     def _open(self) -> None:
@@ -248,6 +209,7 @@ class Run:
                     "State knew %d article(s) that %s does not hold: they will be fetched again", count, output
                 )
                 self.stats.inc_value("hkcrawl/state/forgotten", count)
+            self.state.share()  # distributed mode: Redis gets what it lacks of this ledger
             self.given_up = self.state.give_up(self.give_up_rule, iso(time.time()))
             for failure in self.given_up:
                 logger.warning("Giving up on article %s (%s): %s", failure.article_id, failure.url, failure.gave_up_why)
@@ -270,7 +232,7 @@ class Run:
     def _open_state(self, path: Path) -> StateStore:
         """The state store; a corrupt or foreign database is set aside and rebuilt from the finished files."""
         try:
-            store = StateStore(path)
+            store = self._new_store(path)
         except sqlite3.DatabaseError as error:
             problem = error
         else:
@@ -292,10 +254,13 @@ class Run:
             "(articles that earlier runs failed to save are not remembered)",
             path, problem, aside.name,
         )  # fmt: skip
-        store = StateStore(path)
+        store = self._new_store(path)
         rebuilt = rebuild_state(store, finished_files(self.paths.output_dir))
         self.stats.set_value("hkcrawl/state/rebuilt", rebuilt)
         return store
+
+    def _new_store(self, path: Path) -> StateStore:
+        return open_store(path, self.paths.output_dir, self.settings, self.crawler.spidercls.name)
 
     def _recover_dead_runs(self) -> None:
         directory = self.paths.output_dir
@@ -326,13 +291,36 @@ class Run:
 
     # -- what the spider asks ----------------------------------------------------------
     def known(self, article_id: str) -> Known | None:
-        return self.state.known(article_id) if self.state is not None else None
+        try:
+            return self.state.known(article_id) if self.state is not None else None
+        except StateUnavailable as error:  # distributed mode: Redis went away
+            self.fail_keeping_files(str(error))
+            return None
+
+    def prefetch_known(self, article_ids: list[str]) -> None:
+        """About to ask :meth:`known` for each of these (a list page's links): one round trip in distributed mode."""
+        try:
+            if self.state is not None:
+                self.state.prefetch(article_ids)
+        except StateUnavailable as error:
+            self.fail_keeping_files(str(error))
 
     def retry_targets(self) -> list[tuple[str, str | None, str]]:
         """(article id, url, why) of every article an earlier run tried and did not save."""
         if self.state is None or not self.settings.getbool("HKCRAWL_RETRY_FAILED"):
             return []
-        return [(f.article_id, f.url, f.reason) for f in self.state.failures()]
+        try:
+            return [(f.article_id, f.url, f.reason) for f in self.state.failures()]
+        except StateUnavailable as error:
+            self.fail_keeping_files(str(error))
+            return []
+
+    def fail_keeping_files(self, reason: str) -> None:
+        """Fail for a reason outside this worker's files (distributed mode: Redis went away):
+        what the run file holds is marked in the local ledger first, so a rerun fetches none of it again."""
+        if self.file is not None and not self.failed:
+            self._checkpoint()
+        self.fail(reason)
 
     @property
     def articles_waiting(self) -> int:
@@ -503,6 +491,8 @@ class Run:
             return
         self._pending_marks = []
         self._last_checkpoint = time.monotonic()
+        if self.state is not None and (problem := self.state.problem()):
+            self.fail(problem)  # distributed mode: Redis failed; this worker's file and ledger agree
 
     def _remember_unsaved(self) -> None:
         """Failed and still-pending articles go into the state, so no later run misses them."""
@@ -568,6 +558,8 @@ class Run:
                 self._remember_unsaved()
             except sqlite3.Error as error:
                 self.fail(f"cannot write the state {self.paths.database}: {_describe(error)}")
+            if problem := self.state.problem():
+                self.fail(problem)
         self._decide(stats)
         if not self.use_feeds:
             self._close_state()

@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS verified_files (
 GONE_REASONS = frozenset({"http_404", "http_410"})
 
 
+class StateUnavailable(Exception):
+    """The shared part of the state (distributed mode: Redis) cannot be used; the message
+    names it, for the run's one-line failure. Defined here so the run catches it without
+    importing the Redis client."""
+
+
 @dataclass(frozen=True)
 class Known:
     published: str | None
@@ -152,6 +158,10 @@ class StateStore:
         within a run, Scrapy's dupefilter and the dedupe pipeline handle repeats)."""
         return self._load().get(article_id)
 
+    def prefetch(self, article_ids: Iterable[str]) -> None:
+        """The spider is about to ask about these ids (one list page's links): a shared state
+        fetches them in one round trip; this one holds them all in memory already."""
+
     def __len__(self) -> int:
         return len(self._load())
 
@@ -203,8 +213,9 @@ class StateStore:
                 (output, size, mtime_ns),
             )
 
-    def forget(self, article_ids: Iterable[str]) -> int:
-        """Drop articles from the known set (no file holds them): the next discovery fetches them again."""
+    def forget(self, article_ids: Iterable[str], output: str | None = None) -> int:
+        """Drop articles from the known set (no file holds them): the next discovery fetches them again.
+        ``output``: the file that should have held them (a shared state forgets only its entries)."""
         ids = [(article_id,) for article_id in article_ids]
         if not ids:
             return 0
@@ -227,8 +238,15 @@ class StateStore:
                 continue
             missing = self.ids_in_output(output) - held
             if missing:
-                forgotten[output] = self.forget(missing)
+                forgotten[output] = self.forget(missing, output)
         return forgotten
+
+    def problem(self) -> str | None:
+        """Why a shared state stopped taking writes (distributed mode: Redis failed); alone, None."""
+        return None
+
+    def share(self) -> None:
+        """Give a shared state what it lacks of this ledger (hkcrawl/shared_state.py); alone, nothing to do."""
 
     # -- failures -------------------------------------------------------------------------
     def record_failures(self, failures: Iterable[tuple[str, str | None, str]], when: str, run_id: str) -> int:

@@ -371,6 +371,7 @@ class HankyungSpider(scrapy.Spider):
             text = response.body.decode("utf-8", "replace")
         listing: Listing = await self.page_parser.run(_LIST_PARSERS[kind], text, response.url)
         self.run.article_links(len(listing.links))
+        self.run.prefetch_known([link.article_id for link in listing.links])
         for sitemap in listing.sitemaps:
             yield self._list_request(sitemap, "sitemap")
         if kind == "latest-sitemap" and self._deferred_walk:
