@@ -472,9 +472,13 @@ class Run:
             return False
         return True
 
-    def _checkpoint(self) -> None:
-        """Records on disk, then marked known, then failures and pending articles remembered."""
-        if self.failed or not self._lock_ok():
+    def _checkpoint(self, final: bool = False) -> None:
+        """Records on disk, then marked known, then failures and pending articles remembered.
+
+        ``final``: the run is closing. Even a failed run marks what its still healthy file
+        holds (the file is finished whatever the verdict): else the next run exports those
+        records again. A failure of the file itself or of the lock has dropped the file."""
+        if (self.failed and not final) or not self._lock_ok():
             return
         try:
             if self.file is not None:
@@ -544,8 +548,8 @@ class Run:
         stats.setdefault("finish_reason", reason)
         if reason == "finished":
             self._unsettled_failed()
-        if self.file is not None and not self.failed:
-            self._checkpoint()
+        if self.file is not None:
+            self._checkpoint(final=True)
         if self.file is not None:
             # Still healthy (a write error or a lost lock would have dropped it): what it
             # holds is complete and on disk, even when the run failed for another reason.

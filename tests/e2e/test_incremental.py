@@ -264,3 +264,22 @@ def test_a_busy_run_leaves_the_feed_file_it_was_given_untouched(replica: Replica
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.items and all("articleId" in record for record in done.items), "-O replaced the earlier content"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_a_run_failing_at_its_end_still_marks_what_its_file_holds(replica: ReplicaServer, tmp_path: Path) -> None:
+    # The near-duplicate index cannot be saved (a folder in its place): the run fails at
+    # its very end, after its records are in its finished file. Those records must be
+    # known, or the next run exports them a second time.
+    (tmp_path / "state" / "near_duplicates.npz").mkdir(parents=True)
+    args = ["-a", "discover=all-news", "-a", "max_pages=1", "-a", "related_depth=0"]
+    first = run_crawl(args, replica.base_url, tmp_path, None, {"HKCRAWL_CHECKPOINT_ITEMS": "1000"})
+    assert first.returncode == 1, first.log[-2000:]
+    assert "near-duplicate index" in first.log
+    assert len(finished_ids(tmp_path)) == replica.model.page_size
+
+    replica.log.clear()
+    second = run_crawl(args, replica.base_url, tmp_path, None, {"HKCRAWL_CHECKPOINT_ITEMS": "1000"})
+    assert second.returncode == 1, second.log[-2000:]  # the index still cannot be saved
+    ids = finished_ids(tmp_path)
+    assert sorted(ids) == sorted(set(ids)), "no article exported twice"
+    assert replica.log.matching("/article/") == [], "every article the failed run saved is known"
