@@ -1,0 +1,417 @@
+"""The near-duplicate index in Redis, shared by every worker of a distributed crawl.
+
+With ``HKCRAWL_REDIS_URL`` set, a copy must be found whichever worker saw its original,
+so the index the pipeline asks (hkcrawl/pipelines/near_duplicates.py) lives in Redis
+instead of the local ``near_duplicates.npz``. It keeps the local index's rules
+(hkcrawl/similarity.py): the same 16-bit signatures and LSH bands, a candidate counts
+when its estimated Jaccard reaches the threshold, a band bucket yields its newest
+``MAX_CHAIN`` articles, an id already indexed with a similar body is not indexed
+again, and only the newest ``HKCRAWL_NEAR_DUPLICATE_WINDOW`` articles are remembered.
+
+Keys (``<spider>`` is the spider's name, as scrapy-redis names its keys):
+
+* ``<spider>:nd:config``: the threshold, window and layout the index was built with;
+  a worker with other settings fails at start instead of mixing two indexes.
+* ``<spider>:nd:next``: the sequence number of the last article added (``INCR``):
+  the order all workers added in, and what the window counts.
+* ``<spider>:nd:oldest``: the oldest sequence number not yet evicted.
+* ``<spider>:nd:entries``: hash, sequence number -> one article: publication minutes
+  (4 bytes), its 128 16-bit signature values (256 bytes; absent when it is not indexed),
+  its body hash and its id.
+* ``<spider>:nd:hashes``: hash, body hash -> the earliest-published article known
+  with that body (publication minutes + id): the exact-body map.
+* ``<spider>:nd:b:<n>``: the LSH buckets, spread over hashes small enough for Redis's
+  compact listpack encoding (about 64 fields each when the window is full): field =
+  band number + that band's signature bytes, value = the sequence numbers of the
+  articles in that bucket (4 bytes each, oldest first, the newest ``MAX_CHAIN`` kept).
+
+Bounded like the local window, by insertion order: adding article ``n`` evicts article
+``n - window`` with its bucket entries and, if it is the one named there, its body
+hash. The signature bytes are random, so the bucket hash of a band is read from its
+first bytes, in the Lua script alone: no hash function to keep equal in two languages.
+
+Check-then-add is one Lua script (``_MATCH_ADD``): Redis runs it alone, so of two
+workers adding copies of one story at the same moment, the second sees the first.
+With the earliest-published rule the result does not depend on which ran first: the
+copy either names the original, or (written first) is corrected by the worker that
+writes the original (``hkcrawl/duplicates/corrected``). Finding which original such
+an already written copy named (``matches_of``) is a second script, run only then.
+
+A standalone Redis (as scrapy-redis needs): the scripts build key names themselves.
+Any Redis error is raised as :class:`SharedIndexError`, one line naming Redis; the
+pipeline fails the run with it. ``redis`` is imported here only, in distributed mode.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hkcrawl.similarity import _EMPTY_VALUE, MAX_CHAIN, NUM_PERM, Match, Signature, _banding, _values
+
+if TYPE_CHECKING:
+    import redis
+
+#: A Redis that does not answer within this many seconds fails the run (never hangs it).
+TIMEOUT_SECONDS = 10
+#: Bucket fields per ``nd:b:<n>`` hash when the window is full: under Redis's
+#: ``hash-max-listpack-entries`` (128), so buckets stay in the compact encoding.
+FIELDS_PER_BUCKET_HASH = 64
+#: Of the layout below; an index written by another layout is refused at start.
+FORMAT_VERSION = 1
+_SIGNATURE_BYTES = 2 * NUM_PERM
+#: Publication minutes are int32 (UNKNOWN_PUBLISHED is its max): offset to unsigned
+#: big-endian, so Lua compares them as numbers read byte by byte.
+_PUBLISHED_OFFSET = 2**31
+
+_LUA_COMMON = """
+local prefix = KEYS[1]
+local bands, rows, shards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local threshold, sig_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+local entries = prefix .. 'entries'
+
+local function bucket(sig, band)
+  local start = band * rows * 2 + 1
+  local part = string.sub(sig, start, start + rows * 2 - 1)
+  local b1, b2, b3 = string.byte(part, 1, 3)
+  local shard = ((b1 * 256 + (b2 or 0)) * 256 + (b3 or 0) + band * 40503) % shards
+  return prefix .. 'b:' .. shard, string.char(band) .. part
+end
+
+local function parse(entry)
+  local pos, sig = 6, false
+  if string.byte(entry, 5) == 1 then
+    sig = string.sub(entry, 6, 5 + sig_bytes)
+    pos = 6 + sig_bytes
+  end
+  local hash_length = string.byte(entry, pos)
+  return sig, string.sub(entry, pos + 1, pos + hash_length), string.sub(entry, pos + hash_length + 1)
+end
+
+local function seq_bytes(seq)
+  return string.char(math.floor(seq / 16777216) % 256, math.floor(seq / 65536) % 256,
+    math.floor(seq / 256) % 256, seq % 256)
+end
+
+-- The candidates of a signature: {seq, entry, seq, entry, ...} (its buckets' articles).
+local function candidates(sig)
+  local seqs, seen = {}, {}
+  for band = 0, bands - 1 do
+    local key, field = bucket(sig, band)
+    local value = redis.call('HGET', key, field)
+    if value then
+      for i = 1, #value, 4 do
+        local a, b, c, d = string.byte(value, i, i + 3)
+        local seq = ((a * 256 + b) * 256 + c) * 256 + d
+        if not seen[seq] then
+          seen[seq] = true
+          seqs[#seqs + 1] = seq
+        end
+      end
+    end
+  end
+  local found = {}
+  if #seqs > 0 then
+    local stored = redis.call('HMGET', entries, unpack(seqs))
+    for i, seq in ipairs(seqs) do
+      if stored[i] then
+        found[#found + 1] = seq
+        found[#found + 1] = stored[i]
+      end
+    end
+  end
+  return found
+end
+"""
+
+_MATCH_ADD = (
+    _LUA_COMMON
+    + """
+local sig, published, article_id, body_hash = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local window, max_chain = tonumber(ARGV[10]), tonumber(ARGV[11])
+local hashes = prefix .. 'hashes'
+
+local function similar(a, b)
+  local same = 0
+  for i = 1, sig_bytes, 2 do
+    if string.sub(a, i, i + 1) == string.sub(b, i, i + 1) then same = same + 1 end
+  end
+  return same / (sig_bytes / 2) >= threshold
+end
+
+-- Is 'published .. id' x before y? Byte by byte (Lua's < on strings follows the locale).
+local function before(x, y)
+  for i = 1, math.min(#x, #y) do
+    local a, b = string.byte(x, i), string.byte(y, i)
+    if a ~= b then return a < b end
+  end
+  return #x < #y
+end
+
+local found = {}
+local index_it = sig ~= ''
+if index_it then
+  found = candidates(sig)
+  for i = 2, #found, 2 do
+    local other_sig, _, other_id = parse(found[i])
+    if other_id == article_id and other_sig and similar(sig, other_sig) then index_it = false end
+  end
+end
+
+local seq = redis.call('INCR', prefix .. 'next')
+local entry = published .. (index_it and ('\\1' .. sig) or '\\0') .. string.char(#body_hash) .. body_hash .. article_id
+redis.call('HSET', entries, seq, entry)
+if index_it then
+  local mine = seq_bytes(seq)
+  for band = 0, bands - 1 do
+    local key, field = bucket(sig, band)
+    local value = (redis.call('HGET', key, field) or '') .. mine
+    if #value > 4 * max_chain then value = string.sub(value, -4 * max_chain) end
+    redis.call('HSET', key, field, value)
+  end
+end
+
+local previous = false
+if body_hash ~= '' then
+  previous = redis.call('HGET', hashes, body_hash)
+  if not previous or before(published .. article_id, previous) then
+    redis.call('HSET', hashes, body_hash, published .. article_id)
+  end
+end
+
+-- Evict what fell out of the window, with its bucket entries and its body hash.
+local oldest = tonumber(redis.call('GET', prefix .. 'oldest') or '1')
+while oldest <= seq - window do
+  local old = redis.call('HGET', entries, oldest)
+  if old then
+    local old_sig, old_hash, old_id = parse(old)
+    if old_sig then
+      local mark = seq_bytes(oldest)
+      for band = 0, bands - 1 do
+        local key, field = bucket(old_sig, band)
+        local value = redis.call('HGET', key, field)
+        if value then
+          local kept = {}
+          for i = 1, #value, 4 do
+            local chunk = string.sub(value, i, i + 3)
+            if chunk ~= mark then kept[#kept + 1] = chunk end
+          end
+          if #kept == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, table.concat(kept)) end
+        end
+      end
+    end
+    if old_hash ~= '' then
+      local named = redis.call('HGET', hashes, old_hash)
+      if named and string.sub(named, 5) == old_id then redis.call('HDEL', hashes, old_hash) end
+    end
+    redis.call('HDEL', entries, oldest)
+  end
+  oldest = oldest + 1
+end
+redis.call('SET', prefix .. 'oldest', oldest)
+
+local result = {seq, previous}
+for _, value in ipairs(found) do result[#result + 1] = value end
+return result
+"""
+)
+
+_NEIGHBOURS = (
+    _LUA_COMMON
+    + """
+local entry = redis.call('HGET', entries, ARGV[6])
+if not entry then return {} end
+local sig = parse(entry)
+if not sig then return {} end
+local result = {entry}
+for _, value in ipairs(candidates(sig)) do result[#result + 1] = value end
+return result
+"""
+)
+
+
+class SharedIndexError(Exception):
+    """Redis failed or refused the shared index: one line, naming Redis, for the run's failure."""
+
+
+@dataclass(frozen=True)
+class Added:
+    """What :meth:`SharedNearDuplicateIndex.match_and_add` found before adding an article."""
+
+    seq: int  # the article's own entry
+    matches: list[Match]  # its direct matches (its own id included), earliest published first
+    #: The earliest-published article known with the same body, before this one: (id, published).
+    same_body: tuple[str, int] | None
+
+
+def _packed_published(published: int) -> bytes:
+    return struct.pack(">I", published + _PUBLISHED_OFFSET)
+
+
+def _unpacked_published(raw: bytes) -> int:
+    return struct.unpack(">I", raw[:4])[0] - _PUBLISHED_OFFSET
+
+
+def _body_hash_key(body_hash: str | None) -> bytes:
+    """The body hash as stored: ``sha256:<hex>`` as its 32 raw bytes, anything else as UTF-8."""
+    if not body_hash:
+        return b""
+    if body_hash.startswith("sha256:") and len(body_hash) == 71:
+        try:
+            return bytes.fromhex(body_hash[7:])
+        except ValueError:
+            pass
+    key = body_hash.encode("utf-8")
+    return key[:255]
+
+
+def _entry(raw: bytes) -> tuple[int, np.ndarray | None, str]:
+    """``(published, signature or None, article id)`` of a stored entry."""
+    published = _unpacked_published(raw)
+    position, sig = 5, None
+    if raw[4] == 1:
+        sig = np.frombuffer(raw[5 : 5 + _SIGNATURE_BYTES], dtype="<u2")
+        position += _SIGNATURE_BYTES
+    hash_length = raw[position]
+    return published, sig, raw[position + 1 + hash_length :].decode("utf-8")
+
+
+def shown_url(url: str) -> str:
+    """The Redis URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+class SharedNearDuplicateIndex:
+    """The index in Redis under ``<prefix>nd:``; see the module docstring for the keys and the window."""
+
+    def __init__(self, client: redis.Redis, prefix: str, threshold: float, window: int, url: str = "") -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1 article, not {window}")
+        self.client = client
+        self.key_prefix = f"{prefix}nd:"
+        self.threshold = threshold
+        self.window = window
+        self.bands, self.rows = _banding(threshold)
+        self.shards = max(1, window * self.bands // FIELDS_PER_BUCKET_HASH)
+        self.url = url
+        self._common = [self.bands, self.rows, self.shards, repr(threshold), _SIGNATURE_BYTES]
+        self._match_add = client.register_script(_MATCH_ADD)
+        self._neighbours = client.register_script(_NEIGHBOURS)
+
+    @classmethod
+    def connect(cls, url: str, spider_name: str, threshold: float, window: int) -> SharedNearDuplicateIndex:
+        """Open the index at ``url`` for ``spider_name`` and check its settings; SharedIndexError if impossible."""
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
+        except ValueError as error:
+            raise SharedIndexError(f"Redis URL {shown_url(url)!r} for the near-duplicate index: {error}") from error
+        index = cls(client, f"{spider_name}:", threshold, window, url)
+        index.check_config()
+        return index
+
+    def _call(self, what: str, call: Any) -> Any:
+        import redis
+
+        try:
+            return call()
+        except redis.RedisError as error:
+            message = " ".join(str(error).split()) or type(error).__name__
+            raise SharedIndexError(
+                f"Redis near-duplicate index at {shown_url(self.url) or 'Redis'}: {what} failed ({message})"
+            ) from error
+
+    def check_config(self) -> None:
+        """Record this worker's settings in ``nd:config``, or refuse the index another layout built."""
+        config = json.dumps(
+            {"format": FORMAT_VERSION, "num_perm": NUM_PERM, "threshold": self.threshold, "window": self.window},
+            sort_keys=True,
+        )
+        key = f"{self.key_prefix}config"
+
+        def exchange() -> bytes | None:
+            pipe = self.client.pipeline()
+            pipe.set(key, config, nx=True)
+            pipe.get(key)
+            return pipe.execute()[1]
+
+        stored = self._call("reading its settings", exchange)
+        if stored is not None and stored.decode("utf-8", "replace") != config:
+            raise SharedIndexError(
+                f"Redis near-duplicate index {key} was built with {stored.decode('utf-8', 'replace')}, "
+                f"this worker has {config}: give every worker the same HKCRAWL_NEAR_DUPLICATE_* settings "
+                f"or delete the {self.key_prefix}* keys"
+            )
+
+    def match_and_add(self, article_id: str, minhash: Signature, published: int, body_hash: str | None = None) -> Added:
+        """The article's direct matches and same-body original, then add it: one atomic Redis script."""
+        values = _values(minhash)
+        indexed = not (values == _EMPTY_VALUE).all()
+        sig = values.astype("<u2").tobytes() if indexed else b""  # the low 16 bits, as the local index
+        arguments = [
+            *self._common,
+            sig,
+            _packed_published(published),
+            article_id.encode("utf-8"),
+            _body_hash_key(body_hash),
+            self.window,
+            MAX_CHAIN,
+        ]
+        reply = self._call("adding an article", lambda: self._match_add(keys=[self.key_prefix], args=arguments))
+        seq, previous = int(reply[0]), reply[1]
+        same_body = None
+        if previous:
+            same_body = (previous[4:].decode("utf-8"), _unpacked_published(previous))
+        matches = self._matches(values.astype(np.uint16) if indexed else None, reply[2:], exclude=None)
+        return Added(seq, matches, same_body)
+
+    def matches_of(self, match: Match, exclude: int) -> list[Match]:
+        """The direct matches of an indexed article (itself included) as stored, without entry ``exclude``."""
+        if match.seq < 0:
+            return []
+        arguments = [*self._common, match.seq]
+        reply = self._call(
+            "reading an article's matches", lambda: self._neighbours(keys=[self.key_prefix], args=arguments)
+        )
+        if not reply:
+            return []
+        _, sig, _ = _entry(reply[0])
+        return self._matches(sig, reply[1:], exclude)
+
+    def _matches(self, sig: np.ndarray | None, flat: list[Any], exclude: int | None) -> list[Match]:
+        if sig is None:
+            return []
+        best: dict[str, Match] = {}
+        for seq, raw in zip(flat[::2], flat[1::2], strict=True):
+            seq = int(seq)
+            published, other, article_id = _entry(raw)
+            if other is None or seq == exclude:
+                continue
+            similarity = np.count_nonzero(other == sig) / NUM_PERM
+            if similarity < self.threshold:
+                continue
+            known = best.get(article_id)
+            found = Match(article_id, round(similarity, 3), published, seq)
+            if known is None or found.similarity > known.similarity:
+                best[article_id] = found
+        return sorted(best.values(), key=lambda found: found.order)
+
+    def insertion_order(self) -> dict[str, int]:
+        """Article id -> the sequence number it was first added with (what tests and tools compare)."""
+        stored = self._call("reading its entries", lambda: self.client.hgetall(f"{self.key_prefix}entries"))
+        first: dict[str, int] = {}
+        for seq, raw in sorted((int(seq), raw) for seq, raw in stored.items()):
+            first.setdefault(_entry(raw)[2], seq)
+        return first
+
+    def close(self) -> None:
+        self.client.close()
