@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from hkcrawl.demo import crawl_environment, local_crawl_command
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -56,3 +58,31 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def unused_redis_url() -> str:
     """A loopback URL where no Redis listens (connections are refused at once)."""
     return f"redis://127.0.0.1:{_free_port()}/0"
+
+
+def start_worker(base_url: str, home: Path, url: str, **settings: str) -> subprocess.Popen[str]:
+    """One worker as an operator starts it: its own state and output, the shared Redis (none if ``url`` is empty).
+
+    ``settings`` override the ones below (e.g. a lone crawl at full speed).
+    """
+    command = local_crawl_command(
+        base_url, "-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0", "-a", "render=never",
+        settings={
+            "LOG_LEVEL": "INFO",
+            "HKCRAWL_REDIS_URL": url,
+            "HKCRAWL_STATE_DIR": str(home / "state"),
+            "HKCRAWL_OUTPUT_DIR": str(home / "data" / "hankyung"),
+            # The live site's pace, faster: one worker alone would take seconds, so the
+            # others, still starting, get their share as they would at 2 s a request.
+            "DOWNLOAD_DELAY": "0.2",
+            "CONCURRENT_REQUESTS": "1",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+            **settings,
+        },
+    )  # fmt: skip
+    home.mkdir()
+    log = (home / "crawl.log").open("w", encoding="utf-8")
+    return subprocess.Popen(
+        command, cwd=home, env=crawl_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
