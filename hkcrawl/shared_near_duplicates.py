@@ -21,9 +21,12 @@ Keys (``<spider>`` is the spider's name, as scrapy-redis names its keys):
 * ``<spider>:nd:hashes``: hash, body hash -> the earliest-published article known
   with that body (publication minutes + id): the exact-body map.
 * ``<spider>:nd:b:<n>``: the LSH buckets, spread over hashes small enough for Redis's
-  compact listpack encoding (about 64 fields each when the window is full): field =
-  band number + that band's signature bytes, value = the sequence numbers of the
-  articles in that bucket (4 bytes each, oldest first, the newest ``MAX_CHAIN`` kept).
+  compact listpack encoding (about 64 fields each when the window is full). The first
+  three bytes of a band's signature values choose the hash, the next five (after the
+  band number) are the field: 64 bits of the band, so two different bands share a
+  bucket about once in 2^40 (a needless candidate, which its similarity then rejects).
+  Value: the sequence numbers of the articles in that bucket (4 bytes each, oldest
+  first, the newest ``MAX_CHAIN`` kept).
 
 Bounded like the local window, by insertion order: adding article ``n`` evicts article
 ``n - window`` with its bucket entries and, if it is the one named there, its body
@@ -79,7 +82,7 @@ local function bucket(sig, band)
   local part = string.sub(sig, start, start + rows * 2 - 1)
   local b1, b2, b3 = string.byte(part, 1, 3)
   local shard = ((b1 * 256 + (b2 or 0)) * 256 + (b3 or 0) + band * 40503) % shards
-  return prefix .. 'b:' .. shard, string.char(band) .. part
+  return prefix .. 'b:' .. shard, string.char(band) .. string.sub(part, 4, 8)
 end
 
 local function parse(entry)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,20 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A throwaway redis-server on loopback: no persistence, gone after the test."""
+class RedisNotStarted(Exception):
+    """redis-server is missing or did not answer."""
+
+
+@contextmanager
+def running_redis(folder: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port, no persistence, files in ``folder``: its URL.
+
+    Stopped on leaving. Also used by benchmarks/shared_near_duplicates.py.
+    """
     executable = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(executable).exists():
-        pytest.fail("redis-server is missing: run scripts/setup (it installs Debian's redis-server)")
+        raise RedisNotStarted("redis-server is missing: run scripts/setup (it installs Debian's redis-server)")
     port = _free_port()
-    folder = tmp_path / "redis"
-    folder.mkdir()
     server = subprocess.Popen(
         [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(folder)],
@@ -45,13 +51,27 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
                 break
             except redis.ConnectionError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server on port {port} did not answer (exit {server.poll()})")
+                    raise RedisNotStarted(
+                        f"redis-server on port {port} did not answer (exit {server.poll()})"
+                    ) from None
                 time.sleep(0.05)  # polling a condition, with the deadline above
         client.close()
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throwaway redis-server on loopback: no persistence, gone after the test."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    try:
+        with running_redis(folder) as url:
+            yield url
+    except RedisNotStarted as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture
