@@ -61,6 +61,10 @@ if TYPE_CHECKING:
 
 #: A Redis that does not answer within this many seconds fails the run (never hangs it).
 TIMEOUT_SECONDS = 10
+#: Tries again after a dropped connection (a Redis restart, an idle timeout) this many
+#: times, 0.2 s then 0.4 s later; redis-py's own default (10, up to 10 s apart) would
+#: hold a worker for minutes before it fails.
+RETRIES = 2
 #: Bucket fields per ``nd:b:<n>`` hash when the window is full: under Redis's
 #: ``hash-max-listpack-entries`` (128), so buckets stay in the compact encoding.
 FIELDS_PER_BUCKET_HASH = 64
@@ -313,9 +317,16 @@ class SharedNearDuplicateIndex:
     def connect(cls, url: str, spider_name: str, threshold: float, window: int) -> SharedNearDuplicateIndex:
         """Open the index at ``url`` for ``spider_name`` and check its settings; SharedIndexError if impossible."""
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
         try:
-            client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=TIMEOUT_SECONDS,
+                socket_connect_timeout=TIMEOUT_SECONDS,
+                retry=Retry(ExponentialBackoff(cap=1, base=0.2), RETRIES),
+            )
         except ValueError as error:
             raise SharedIndexError(f"Redis URL {shown_url(url)!r} for the near-duplicate index: {error}") from error
         index = cls(client, f"{spider_name}:", threshold, window, url)
