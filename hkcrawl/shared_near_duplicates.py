@@ -18,13 +18,14 @@ Keys (``<spider>`` is the spider's name, as scrapy-redis names its keys):
 * ``<spider>:nd:entries``: hash, sequence number -> one article: publication minutes
   (4 bytes), its 128 16-bit signature values (256 bytes; absent when it is not indexed),
   its body hash and its id.
-* ``<spider>:nd:hashes``: hash, body hash -> the earliest-published article known
-  with that body (publication minutes + id): the exact-body map.
+* ``<spider>:nd:h:<n>``: the exact-body map, body hash (16 bytes of its SHA-256) ->
+  the earliest-published article known with that body (publication minutes + id),
+  spread over hashes of about 64 fields by the hash's first bytes.
 * ``<spider>:nd:b:<n>``: the LSH buckets, spread over hashes small enough for Redis's
   compact listpack encoding (about 64 fields each when the window is full). The first
-  three bytes of a band's signature values choose the hash, the next five (after the
-  band number) are the field: 64 bits of the band, so two different bands share a
-  bucket about once in 2^40 (a needless candidate, which its similarity then rejects).
+  three bytes of a band's signature values choose the hash, the next two (after the
+  band number) are the field: 16 bits more, so about one lookup in a thousand meets an
+  article of another bucket (a needless candidate, which its similarity rejects).
   Value: the sequence numbers of the articles in that bucket (4 bytes each, oldest
   first, the newest ``MAX_CHAIN`` kept).
 
@@ -47,6 +48,7 @@ pipeline fails the run with it. ``redis`` is imported here only, in distributed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from dataclasses import dataclass
@@ -71,6 +73,8 @@ FIELDS_PER_BUCKET_HASH = 64
 #: Of the layout below; an index written by another layout is refused at start.
 FORMAT_VERSION = 1
 _SIGNATURE_BYTES = 2 * NUM_PERM
+#: Of a body's SHA-256 kept as its key: 128 bits, no two bodies of a window share one.
+_BODY_HASH_BYTES = 16
 #: Publication minutes are int32 (UNKNOWN_PUBLISHED is its max): offset to unsigned
 #: big-endian, so Lua compares them as numbers read byte by byte.
 _PUBLISHED_OFFSET = 2**31
@@ -86,7 +90,7 @@ local function bucket(sig, band)
   local part = string.sub(sig, start, start + rows * 2 - 1)
   local b1, b2, b3 = string.byte(part, 1, 3)
   local shard = ((b1 * 256 + (b2 or 0)) * 256 + (b3 or 0) + band * 40503) % shards
-  return prefix .. 'b:' .. shard, string.char(band) .. string.sub(part, 4, 8)
+  return prefix .. 'b:' .. shard, string.char(band) .. string.sub(part, 4, 5)
 end
 
 local function parse(entry)
@@ -139,8 +143,12 @@ _MATCH_ADD = (
     _LUA_COMMON
     + """
 local sig, published, article_id, body_hash = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local window, max_chain = tonumber(ARGV[10]), tonumber(ARGV[11])
-local hashes = prefix .. 'hashes'
+local window, max_chain, hash_shards = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+
+local function hashes(key)
+  local a, b, c = string.byte(key, 1, 3)
+  return prefix .. 'h:' .. ((a * 256 + b) * 256 + c) % hash_shards
+end
 
 local function similar(a, b)
   local same = 0
@@ -184,9 +192,9 @@ end
 
 local previous = false
 if body_hash ~= '' then
-  previous = redis.call('HGET', hashes, body_hash)
+  previous = redis.call('HGET', hashes(body_hash), body_hash)
   if not previous or before(published .. article_id, previous) then
-    redis.call('HSET', hashes, body_hash, published .. article_id)
+    redis.call('HSET', hashes(body_hash), body_hash, published .. article_id)
   end
 end
 
@@ -212,8 +220,8 @@ while oldest <= seq - window do
       end
     end
     if old_hash ~= '' then
-      local named = redis.call('HGET', hashes, old_hash)
-      if named and string.sub(named, 5) == old_id then redis.call('HDEL', hashes, old_hash) end
+      local named = redis.call('HGET', hashes(old_hash), old_hash)
+      if named and string.sub(named, 5) == old_id then redis.call('HDEL', hashes(old_hash), old_hash) end
     end
     redis.call('HDEL', entries, oldest)
   end
@@ -264,16 +272,15 @@ def _unpacked_published(raw: bytes) -> int:
 
 
 def _body_hash_key(body_hash: str | None) -> bytes:
-    """The body hash as stored: ``sha256:<hex>`` as its 32 raw bytes, anything else as UTF-8."""
+    """The body hash as stored: 16 bytes of its SHA-256 (``sha256:<hex>``'s own), random enough to shard by."""
     if not body_hash:
         return b""
     if body_hash.startswith("sha256:") and len(body_hash) == 71:
         try:
-            return bytes.fromhex(body_hash[7:])
+            return bytes.fromhex(body_hash[7:])[:_BODY_HASH_BYTES]
         except ValueError:
             pass
-    key = body_hash.encode("utf-8")
-    return key[:255]
+    return hashlib.sha256(body_hash.encode("utf-8")).digest()[:_BODY_HASH_BYTES]
 
 
 def _entry(raw: bytes) -> tuple[int, np.ndarray | None, str]:
@@ -308,6 +315,7 @@ class SharedNearDuplicateIndex:
         self.window = window
         self.bands, self.rows = _banding(threshold)
         self.shards = max(1, window * self.bands // FIELDS_PER_BUCKET_HASH)
+        self.hash_shards = max(1, window // FIELDS_PER_BUCKET_HASH)
         self.url = url
         self._common = [self.bands, self.rows, self.shards, repr(threshold), _SIGNATURE_BYTES]
         self._match_add = client.register_script(_MATCH_ADD)
@@ -379,6 +387,7 @@ class SharedNearDuplicateIndex:
             _body_hash_key(body_hash),
             self.window,
             MAX_CHAIN,
+            self.hash_shards,
         ]
         reply = self._call("adding an article", lambda: self._match_add(keys=[self.key_prefix], args=arguments))
         seq, previous = int(reply[0]), reply[1]
