@@ -34,7 +34,7 @@ Bounded like the local window, by insertion order: adding article ``n`` evicts a
 hash. The signature bytes are random, so the bucket hash of a band is read from its
 first bytes, in the Lua script alone: no hash function to keep equal in two languages.
 
-Check-then-add is one Lua script (``_MATCH_ADD``): Redis runs it alone, so of two
+Check-then-add is one Lua script (hkcrawl/near_duplicate_lua.py): Redis runs it alone, so of two
 workers adding copies of one story at the same moment, the second sees the first.
 With the earliest-published rule the result does not depend on which ran first: the
 copy either names the original, or (written first) is corrected by the worker that
@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hkcrawl.near_duplicate_lua import MATCH_ADD, NEIGHBOURS
 from hkcrawl.similarity import _EMPTY_VALUE, MAX_CHAIN, NUM_PERM, Match, Signature, _banding, _values
 
 if TYPE_CHECKING:
@@ -78,175 +79,6 @@ _BODY_HASH_BYTES = 16
 #: Publication minutes are int32 (UNKNOWN_PUBLISHED is its max): offset to unsigned
 #: big-endian, so Lua compares them as numbers read byte by byte.
 _PUBLISHED_OFFSET = 2**31
-
-_LUA_COMMON = """
-local prefix = KEYS[1]
-local bands, rows, shards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local threshold, sig_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
-local entries = prefix .. 'entries'
-
-local function bucket(sig, band)
-  local start = band * rows * 2 + 1
-  local part = string.sub(sig, start, start + rows * 2 - 1)
-  local b1, b2, b3 = string.byte(part, 1, 3)
-  local shard = ((b1 * 256 + (b2 or 0)) * 256 + (b3 or 0) + band * 40503) % shards
-  return prefix .. 'b:' .. shard, string.char(band) .. string.sub(part, 4, 5)
-end
-
-local function parse(entry)
-  local pos, sig = 6, false
-  if string.byte(entry, 5) == 1 then
-    sig = string.sub(entry, 6, 5 + sig_bytes)
-    pos = 6 + sig_bytes
-  end
-  local hash_length = string.byte(entry, pos)
-  return sig, string.sub(entry, pos + 1, pos + hash_length), string.sub(entry, pos + hash_length + 1)
-end
-
-local function seq_bytes(seq)
-  return string.char(math.floor(seq / 16777216) % 256, math.floor(seq / 65536) % 256,
-    math.floor(seq / 256) % 256, seq % 256)
-end
-
--- The candidates of a signature: {seq, entry, seq, entry, ...} (its buckets' articles).
-local function candidates(sig)
-  local seqs, seen = {}, {}
-  for band = 0, bands - 1 do
-    local key, field = bucket(sig, band)
-    local value = redis.call('HGET', key, field)
-    if value then
-      for i = 1, #value, 4 do
-        local a, b, c, d = string.byte(value, i, i + 3)
-        local seq = ((a * 256 + b) * 256 + c) * 256 + d
-        if not seen[seq] then
-          seen[seq] = true
-          seqs[#seqs + 1] = seq
-        end
-      end
-    end
-  end
-  local found = {}
-  if #seqs > 0 then
-    local stored = redis.call('HMGET', entries, unpack(seqs))
-    for i, seq in ipairs(seqs) do
-      if stored[i] then
-        found[#found + 1] = seq
-        found[#found + 1] = stored[i]
-      end
-    end
-  end
-  return found
-end
-"""
-
-_MATCH_ADD = (
-    _LUA_COMMON
-    + """
-local sig, published, article_id, body_hash = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local window, max_chain, hash_shards = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-
-local function hashes(key)
-  local a, b, c = string.byte(key, 1, 3)
-  return prefix .. 'h:' .. ((a * 256 + b) * 256 + c) % hash_shards
-end
-
-local function similar(a, b)
-  local same = 0
-  for i = 1, sig_bytes, 2 do
-    if string.sub(a, i, i + 1) == string.sub(b, i, i + 1) then same = same + 1 end
-  end
-  return same / (sig_bytes / 2) >= threshold
-end
-
--- Is 'published .. id' x before y? Byte by byte (Lua's < on strings follows the locale).
-local function before(x, y)
-  for i = 1, math.min(#x, #y) do
-    local a, b = string.byte(x, i), string.byte(y, i)
-    if a ~= b then return a < b end
-  end
-  return #x < #y
-end
-
-local found = {}
-local index_it = sig ~= ''
-if index_it then
-  found = candidates(sig)
-  for i = 2, #found, 2 do
-    local other_sig, _, other_id = parse(found[i])
-    if other_id == article_id and other_sig and similar(sig, other_sig) then index_it = false end
-  end
-end
-
-local seq = redis.call('INCR', prefix .. 'next')
-local entry = published .. (index_it and ('\\1' .. sig) or '\\0') .. string.char(#body_hash) .. body_hash .. article_id
-redis.call('HSET', entries, seq, entry)
-if index_it then
-  local mine = seq_bytes(seq)
-  for band = 0, bands - 1 do
-    local key, field = bucket(sig, band)
-    local value = (redis.call('HGET', key, field) or '') .. mine
-    if #value > 4 * max_chain then value = string.sub(value, -4 * max_chain) end
-    redis.call('HSET', key, field, value)
-  end
-end
-
-local previous = false
-if body_hash ~= '' then
-  previous = redis.call('HGET', hashes(body_hash), body_hash)
-  if not previous or before(published .. article_id, previous) then
-    redis.call('HSET', hashes(body_hash), body_hash, published .. article_id)
-  end
-end
-
--- Evict what fell out of the window, with its bucket entries and its body hash.
-local oldest = tonumber(redis.call('GET', prefix .. 'oldest') or '1')
-while oldest <= seq - window do
-  local old = redis.call('HGET', entries, oldest)
-  if old then
-    local old_sig, old_hash, old_id = parse(old)
-    if old_sig then
-      local mark = seq_bytes(oldest)
-      for band = 0, bands - 1 do
-        local key, field = bucket(old_sig, band)
-        local value = redis.call('HGET', key, field)
-        if value then
-          local kept = {}
-          for i = 1, #value, 4 do
-            local chunk = string.sub(value, i, i + 3)
-            if chunk ~= mark then kept[#kept + 1] = chunk end
-          end
-          if #kept == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, table.concat(kept)) end
-        end
-      end
-    end
-    if old_hash ~= '' then
-      local named = redis.call('HGET', hashes(old_hash), old_hash)
-      if named and string.sub(named, 5) == old_id then redis.call('HDEL', hashes(old_hash), old_hash) end
-    end
-    redis.call('HDEL', entries, oldest)
-  end
-  oldest = oldest + 1
-end
-redis.call('SET', prefix .. 'oldest', oldest)
-
-local result = {seq, previous}
-for _, value in ipairs(found) do result[#result + 1] = value end
-return result
-"""
-)
-
-_NEIGHBOURS = (
-    _LUA_COMMON
-    + """
-local entry = redis.call('HGET', entries, ARGV[6])
-if not entry then return {} end
-local sig = parse(entry)
-if not sig then return {} end
-local result = {entry}
-for _, value in ipairs(candidates(sig)) do result[#result + 1] = value end
-return result
-"""
-)
 
 
 class SharedIndexError(Exception):
@@ -318,8 +150,8 @@ class SharedNearDuplicateIndex:
         self.hash_shards = max(1, window // FIELDS_PER_BUCKET_HASH)
         self.url = url
         self._common = [self.bands, self.rows, self.shards, repr(threshold), _SIGNATURE_BYTES]
-        self._match_add = client.register_script(_MATCH_ADD)
-        self._neighbours = client.register_script(_NEIGHBOURS)
+        self._match_add = client.register_script(MATCH_ADD)
+        self._neighbours = client.register_script(NEIGHBOURS)
 
     @classmethod
     def connect(cls, url: str, spider_name: str, threshold: float, window: int) -> SharedNearDuplicateIndex:
