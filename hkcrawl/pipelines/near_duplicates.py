@@ -193,10 +193,12 @@ class NearDuplicatePipeline:
         return item
 
     def close_spider(self) -> None:
-        if self.shared is not None:  # Redis keeps the shared index: nothing to save here
-            self.shared.close()
-            return
         if self.redis_url:
+            # Redis keeps the shared index. A local one left from earlier runs lacks this
+            # run's records: removed, so a later run without Redis rebuilds it from the files.
+            if self.shared is not None:
+                self.shared.close()
+            self.run.save_near_duplicates(lambda path: path.unlink(missing_ok=True))
             return
         # A save that fails fails the run (and the next run rebuilds the index from the files).
         self.run.save_near_duplicates(lambda path: save(path, self.index, self.by_hash))

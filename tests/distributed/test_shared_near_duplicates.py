@@ -182,3 +182,15 @@ def test_the_local_pipeline_does_not_import_redis() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_a_local_index_left_from_earlier_runs_is_removed(redis_url: str, tmp_path: Path) -> None:
+    """It would lack what this run exported: a later run without Redis rebuilds it from the files."""
+    local, _ = _pipeline(tmp_path)
+    _process(local, _article("2024110100011", PAIRS[1]["a"]))
+    _end_run(local)
+    assert (tmp_path / "state" / "near_duplicates.npz").exists()
+    shared, crawler = _pipeline(tmp_path, HKCRAWL_REDIS_URL=redis_url)
+    assert crawler.stats.get_value("hkcrawl/near_duplicates/index") == "shared"
+    _end_run(shared)
+    assert not (tmp_path / "state" / "near_duplicates.npz").exists()
