@@ -16,12 +16,20 @@ local bands, rows, shards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[
 local threshold, sig_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 local entries = prefix .. 'entries'
 
+-- Two polynomial hashes of all of a band's bytes (exact in doubles: below 2^53): the
+-- first picks the bucket hash, the second (4 bytes) is the field. All of them: similar
+-- signatures share prefixes, so a key from part of a band would be a band of fewer rows.
 local function bucket(sig, band)
   local start = band * rows * 2 + 1
-  local part = string.sub(sig, start, start + rows * 2 - 1)
-  local b1, b2, b3 = string.byte(part, 1, 3)
-  local shard = ((b1 * 256 + (b2 or 0)) * 256 + (b3 or 0) + band * 40503) % shards
-  return prefix .. 'b:' .. shard, string.char(band) .. string.sub(part, 4, 5)
+  local h1, h2 = band, band
+  for i = start, start + rows * 2 - 1 do
+    local byte = string.byte(sig, i)
+    h1 = (h1 * 257 + byte) % 2147483647
+    h2 = (h2 * 65599 + byte) % 4294967291
+  end
+  local field = string.char(band, math.floor(h2 / 16777216), math.floor(h2 / 65536) % 256,
+    math.floor(h2 / 256) % 256, h2 % 256)
+  return prefix .. 'b:' .. (h1 % shards), field
 end
 
 local function parse(entry)

@@ -22,17 +22,18 @@ Keys (``<spider>`` is the spider's name, as scrapy-redis names its keys):
   the earliest-published article known with that body (publication minutes + id),
   spread over hashes of about 64 fields by the hash's first bytes.
 * ``<spider>:nd:b:<n>``: the LSH buckets, spread over hashes small enough for Redis's
-  compact listpack encoding (about 64 fields each when the window is full). The first
-  three bytes of a band's signature values choose the hash, the next two (after the
-  band number) are the field: 16 bits more, so about one lookup in a thousand meets an
-  article of another bucket (a needless candidate, which its similarity rejects).
+  compact listpack encoding (about 64 fields each when the window is full). A hash of
+  all of a band's signature bytes chooses ``<n>``, a second one (4 bytes, after the band
+  number) is the field: two different bands share a bucket about once in 10^8 lookups.
   Value: the sequence numbers of the articles in that bucket (4 bytes each, oldest
-  first, the newest ``MAX_CHAIN`` kept).
+  first, the newest ``MAX_CHAIN`` kept). The local index's buckets mix in unrelated
+  articles more often (one in 2^bits per band): a pair just above the threshold that
+  shares no band may be matched there and not here.
 
 Bounded like the local window, by insertion order: adding article ``n`` evicts article
 ``n - window`` with its bucket entries and, if it is the one named there, its body
-hash. The signature bytes are random, so the bucket hash of a band is read from its
-first bytes, in the Lua script alone: no hash function to keep equal in two languages.
+hash. The buckets are computed in the Lua script alone, from the stored signature
+when evicting: no hash function to keep equal in two languages.
 
 Check-then-add is one Lua script (hkcrawl/near_duplicate_lua.py): Redis runs it alone, so of two
 workers adding copies of one story at the same moment, the second sees the first.

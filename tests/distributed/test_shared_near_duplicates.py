@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import redis
 
@@ -129,6 +130,21 @@ def test_copies_added_at_the_same_moment_are_not_both_left_unannotated(
 
 def _fields(client: redis.Redis, kind: str) -> int:
     return sum(client.hlen(key) for key in client.scan_iter(f"hankyung:nd:{kind}:*"))
+
+
+def test_only_a_shared_band_makes_a_candidate(redis_url: str) -> None:
+    """Buckets key on all of a band: 80% equal values but no band equal is no candidate (LSH as designed)."""
+    shared = _shared(redis_url)
+    original = np.random.default_rng(5).integers(0, 2**32 - 1, size=128, dtype=np.uint64)
+    last_rows = np.arange(shared.bands) * shared.rows + shared.rows - 1  # one value per band
+    no_band = original.copy()
+    no_band[last_rows] ^= np.uint64(1)
+    one_band = no_band.copy()
+    one_band[last_rows[0]] = original[last_rows[0]]
+    shared.match_and_add("2024110100011", original, 0)
+    assert shared.match_and_add("2024110100022", no_band, 1).matches == []
+    found = {m.article_id: m.similarity for m in shared.match_and_add("2024110100033", one_band, 2).matches}
+    assert found == {"2024110100011": round(1 - (shared.bands - 1) / 128, 3), "2024110100022": round(127 / 128, 3)}
 
 
 def test_the_window_bounds_every_key(redis_url: str) -> None:
