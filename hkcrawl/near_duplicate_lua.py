@@ -16,20 +16,25 @@ local bands, rows, shards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[
 local threshold, sig_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 local entries = prefix .. 'entries'
 
--- Two polynomial hashes of all of a band's bytes (exact in doubles: below 2^53): the
--- first picks the bucket hash, the second (4 bytes) is the field. All of them: similar
--- signatures share prefixes, so a key from part of a band would be a band of fewer rows.
-local function bucket(sig, band)
-  local start = band * rows * 2 + 1
-  local h1, h2 = band, band
-  for i = start, start + rows * 2 - 1 do
-    local byte = string.byte(sig, i)
-    h1 = (h1 * 257 + byte) % 2147483647
-    h2 = (h2 * 65599 + byte) % 4294967291
+-- Each band's bucket: two polynomial hashes of all of its 16-bit values (exact in
+-- doubles: below 2^53), the first picks the bucket hash, the second (4 bytes) is the
+-- field. All of them: similar signatures share values, so a key from part of a band
+-- would be a band of fewer rows. Returns {key, field, key, field, ...}.
+local function buckets(sig)
+  local found = {}
+  for band = 0, bands - 1 do
+    local values = {string.byte(sig, band * rows * 2 + 1, (band + 1) * rows * 2)}
+    local h1, h2 = band, band
+    for i = 1, #values, 2 do
+      local value = values[i] + values[i + 1] * 256
+      h1 = (h1 * 65537 + value) % 2147483647
+      h2 = (h2 * 65599 + value) % 4294967291
+    end
+    found[#found + 1] = prefix .. 'b:' .. (h1 % shards)
+    found[#found + 1] = string.char(band, math.floor(h2 / 16777216), math.floor(h2 / 65536) % 256,
+      math.floor(h2 / 256) % 256, h2 % 256)
   end
-  local field = string.char(band, math.floor(h2 / 16777216), math.floor(h2 / 65536) % 256,
-    math.floor(h2 / 256) % 256, h2 % 256)
-  return prefix .. 'b:' .. (h1 % shards), field
+  return found
 end
 
 local function parse(entry)
@@ -47,15 +52,16 @@ local function seq_bytes(seq)
     math.floor(seq / 256) % 256, seq % 256)
 end
 
--- The candidates of a signature: {seq, entry, seq, entry, ...} (its buckets' articles).
-local function candidates(sig)
-  local seqs, seen = {}, {}
-  for band = 0, bands - 1 do
-    local key, field = bucket(sig, band)
-    local value = redis.call('HGET', key, field)
+-- The candidates in these buckets: {seq, entry, seq, entry, ...}, and each bucket's
+-- value (by the index of its key in ``keys``; false when empty).
+local function candidates(keys)
+  local seqs, seen, values = {}, {}, {}
+  for i = 1, #keys, 2 do
+    local value = redis.call('HGET', keys[i], keys[i + 1])
+    values[i] = value
     if value then
-      for i = 1, #value, 4 do
-        local a, b, c, d = string.byte(value, i, i + 3)
+      for j = 1, #value, 4 do
+        local a, b, c, d = string.byte(value, j, j + 3)
         local seq = ((a * 256 + b) * 256 + c) * 256 + d
         if not seen[seq] then
           seen[seq] = true
@@ -74,7 +80,7 @@ local function candidates(sig)
       end
     end
   end
-  return found
+  return found, values
 end
 """
 
@@ -106,10 +112,11 @@ local function before(x, y)
   return #x < #y
 end
 
-local found = {}
+local found, mine, values = {}, {}, {}
 local index_it = sig ~= ''
 if index_it then
-  found = candidates(sig)
+  mine = buckets(sig)
+  found, values = candidates(mine)
   for i = 2, #found, 2 do
     local other_sig, _, other_id = parse(found[i])
     if other_id == article_id and other_sig and similar(sig, other_sig) then index_it = false end
@@ -120,12 +127,11 @@ local seq = redis.call('INCR', prefix .. 'next')
 local entry = published .. (index_it and ('\\1' .. sig) or '\\0') .. string.char(#body_hash) .. body_hash .. article_id
 redis.call('HSET', entries, seq, entry)
 if index_it then
-  local mine = seq_bytes(seq)
-  for band = 0, bands - 1 do
-    local key, field = bucket(sig, band)
-    local value = (redis.call('HGET', key, field) or '') .. mine
+  local mark = seq_bytes(seq)
+  for i = 1, #mine, 2 do
+    local value = (values[i] or '') .. mark  -- as read above: nothing ran in between
     if #value > 4 * max_chain then value = string.sub(value, -4 * max_chain) end
-    redis.call('HSET', key, field, value)
+    redis.call('HSET', mine[i], mine[i + 1], value)
   end
 end
 
@@ -144,9 +150,9 @@ while oldest <= seq - window do
   if old then
     local old_sig, old_hash, old_id = parse(old)
     if old_sig then
-      local mark = seq_bytes(oldest)
-      for band = 0, bands - 1 do
-        local key, field = bucket(old_sig, band)
+      local mark, old_buckets = seq_bytes(oldest), buckets(old_sig)
+      for b = 1, #old_buckets, 2 do
+        local key, field = old_buckets[b], old_buckets[b + 1]
         local value = redis.call('HGET', key, field)
         if value then
           local kept = {}
@@ -182,7 +188,8 @@ if not entry then return {} end
 local sig = parse(entry)
 if not sig then return {} end
 local result = {entry}
-for _, value in ipairs(candidates(sig)) do result[#result + 1] = value end
+local found = candidates(buckets(sig))
+for _, value in ipairs(found) do result[#result + 1] = value end
 return result
 """
 )
