@@ -132,8 +132,11 @@ def shown_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a number: the URL is what is wrong, shown without it
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or 'localhost'}{port}{parts.path}"
 
 
 class SharedNearDuplicateIndex:

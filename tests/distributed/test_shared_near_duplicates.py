@@ -179,6 +179,12 @@ def test_redis_unreachable_fails_the_run_in_one_line(tmp_path: Path, unused_redi
     assert "\n" not in pipeline.run.own_failure
 
 
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:port/0", "http://127.0.0.1/0"])
+def test_a_bad_url_fails_the_run_in_one_line(url: str, tmp_path: Path) -> None:
+    pipeline, _ = _pipeline(tmp_path, HKCRAWL_REDIS_URL=url)
+    assert pipeline.run.failed and pipeline.run.own_failure.startswith("Redis URL"), pipeline.run.own_failure
+
+
 def test_redis_going_away_fails_the_run(redis_url: str, tmp_path: Path) -> None:
     pipeline, _ = _pipeline(tmp_path, HKCRAWL_REDIS_URL=redis_url)
     _process(pipeline, _article("2024110100011", PAIRS[1]["a"]))
