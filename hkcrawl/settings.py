@@ -196,7 +196,9 @@ CHROMIUM_PATH = None
 HKCRAWL_DUPLICATES = "annotate"
 HKCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 # Bodies remembered for comparison (most recent first out): ~500 bytes each, so about
-# 0.5 GB at the default million. Copies of news come within days, not years.
+# 0.5 GB at the default million. Copies of news come within days, not years. With
+# HKCRAWL_REDIS_URL the window bounds the shared index in Redis instead (~1 KB each);
+# every worker must use the same threshold and window.
 HKCRAWL_NEAR_DUPLICATE_WINDOW = 1_000_000
 
 # When a finished crawl still counts as failed (exit status 1, report "failed";

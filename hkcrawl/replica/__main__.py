@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1, help="same seed, same site, byte for byte (default: 1)")
     parser.add_argument("--end", type=_moment, default=DEFAULT_END, help="newest publish time (default: %(default)s)")
     parser.add_argument("--days", type=int, default=None, help="days the articles span (default: articles / 200)")
+    parser.add_argument(
+        "--copies", type=float, default=0.0, help="share of articles repeating an earlier one's story (default: 0)"
+    )
     parser.add_argument("--now", type=_moment, default=None, help="the site's clock: later articles are hidden")
     parser.add_argument(
         "--challenge",
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    model = SiteModel(articles=args.articles, seed=args.seed, end=args.end, days=args.days)
+    model = SiteModel(articles=args.articles, seed=args.seed, end=args.end, days=args.days, copies=args.copies)
     if args.now is not None:
         model.now = args.now
     try:

@@ -10,6 +10,7 @@ so moving the clock forward makes new articles appear between two crawls.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +56,9 @@ class SiteModel:
 
     ``source_wrap`` is the share of articles whose paragraph source text holds a raw
     newline (as hand-edited CMS HTML does): whitespace to a browser, not a paragraph break.
+    ``copies`` is the share of articles that republish the story of one of the
+    ``RELATED_WINDOW`` articles before them (:meth:`copy_of`): half word for word, half
+    with a paragraph added, so a crawl meets exact and near-duplicates (0: none, as before).
     """
 
     def __init__(
@@ -65,6 +69,7 @@ class SiteModel:
         days: int | None = None,
         page_size: int = PAGE_SIZE,
         source_wrap: float = 0.15,
+        copies: float = 0.0,
     ) -> None:
         if articles < 1:
             raise ValueError("a site needs at least one article")
@@ -97,6 +102,7 @@ class SiteModel:
             for i, aid in enumerate(listing.ids)
         }
         self._ranking_cache: tuple[tuple[int, int, int], list[str]] | None = None
+        self._copies = self._pick_copies(copies)
 
     # -- clock -------------------------------------------------------------------------
     @property
@@ -260,7 +266,32 @@ class SiteModel:
             same[max(0, here - RELATED_WINDOW) : here],
             everything[max(0, position - RELATED_WINDOW) : position],
         )
-        return self._generator.content(article, related, self.source_wrap)
+        content = self._generator.content(article, related, self.source_wrap)
+        copied = self._copies.get(article.id)
+        if copied is None:
+            return content
+        source, word_for_word = copied
+        paragraphs = self.content(source).paragraphs
+        if not word_for_word:  # the desk's own closing paragraph: a near-duplicate
+            paragraphs = (*paragraphs, content.paragraphs[-1])
+        return dataclasses.replace(content, paragraphs=paragraphs)
+
+    def _pick_copies(self, share: float) -> dict[str, tuple[str, bool]]:
+        """Copy id -> (the article whose story it repeats, word for word?); drawn from their own RNG."""
+        if share <= 0:
+            return {}
+        rng = self._generator.rng("copies")
+        oldest_first = self._listings[("all",)].ids
+        copies = {}
+        for position, article_id in enumerate(oldest_first[1:], start=1):
+            if rng.random() < share:
+                source = rng.choice(oldest_first[max(0, position - RELATED_WINDOW) : position])
+                copies[article_id] = (source, rng.random() < 0.5)
+        return copies
+
+    def copy_of(self, article_id: str) -> tuple[str, bool] | None:
+        """The earlier article whose story this one republishes, and whether word for word; None for most."""
+        return self._copies.get(article_id)
 
     def _listing_keys(self, article: SiteArticle) -> list[tuple[str, ...]]:
         keys = [("all",), ("section", article.section), ("day", article.day)]

@@ -1,77 +1,28 @@
-"""A real redis-server for the distributed tests: Debian's (scripts/setup installs it), on a
-free loopback port, started and stopped here; and workers started as an operator would."""
+"""A real redis-server for the distributed tests (tests/distributed/redis_server.py), and
+workers started as an operator would."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from hkcrawl.demo import crawl_environment, local_crawl_command
+from tests.distributed.redis_server import RedisMissing, RedisServer, free_port, running_redis
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """One redis-server process; ``stop()`` and ``start()`` again keep the port (and, with
-    ``appendonly``, the data)."""
-
-    def __init__(self, folder: Path, appendonly: bool = False) -> None:
-        self.executable = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not Path(self.executable).exists():
-            pytest.fail("redis-server is missing: run scripts/setup (it installs Debian's redis-server)")
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.appendonly = appendonly
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        deadline = time.monotonic() + 30
-        try:
-            while True:
-                try:
-                    client.ping()
-                    return
-                except redis.ConnectionError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"redis-server on port {self.port} did not answer (exit {self.process.poll()})")
-                    time.sleep(0.05)  # polling a condition, with the deadline above
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.process = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, decode_responses=True)
+__all__ = ["RedisServer", "running_redis", "start_worker"]
 
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A throwaway redis-server on loopback: no persistence, gone after the test."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
+    try:
+        server = RedisServer(tmp_path / "redis")
+        server.start()
+    except RedisMissing as error:
+        pytest.fail(str(error))
     try:
         yield server
     finally:
@@ -81,6 +32,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
+
+
+@pytest.fixture
+def unused_redis_url() -> str:
+    """A loopback URL where no Redis listens (connections are refused at once)."""
+    return f"redis://127.0.0.1:{free_port()}/0"
 
 
 def start_worker(base_url: str, home: Path, url: str, *arguments: str, **settings: str) -> subprocess.Popen[str]:

@@ -1,12 +1,11 @@
 """Distributed mode: several ``scrapy crawl hankyung`` workers share one frontier in a real Redis.
 
 The Redis is Debian's ``redis-server`` (scripts/setup installs it) on a free loopback
-port, started and stopped here.
+port, started and stopped by the ``redis_url`` fixture (tests/distributed/conftest.py).
 """
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,13 +26,9 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def _worker(base_url: str, home: Path, url: str) -> subprocess.Popen[str]:
-    return start_worker(base_url, home, url)
-
-
 def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_path: Path) -> None:
     homes = [tmp_path / f"worker{n}" for n in range(WORKERS)]
-    workers = [_worker(replica.base_url, home, redis_url) for home in homes]
+    workers = [start_worker(replica.base_url, home, redis_url) for home in homes]
     codes = [worker.wait(timeout=240) for worker in workers]
     logs = [(home / "crawl.log").read_text(errors="replace") for home in homes]
     for code, log in zip(codes, logs, strict=True):
@@ -54,7 +49,7 @@ def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_
     # A worker started later with the same URL finds everything seen: it fetches nothing,
     # and says so as a failed run (exit 1), as any crawl that reached no page does.
     replica.log.clear()
-    late = _worker(replica.base_url, tmp_path / "late", redis_url)
+    late = start_worker(replica.base_url, tmp_path / "late", redis_url)
     code = late.wait(timeout=240)
     log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
     assert (code, "nothing was fetched" in log) == (1, True), log[-3000:]

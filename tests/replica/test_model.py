@@ -141,3 +141,20 @@ def test_js_related_expected_depends_on_rendering(model: SiteModel) -> None:
     aid = next(a for a in model.all_ids if model.article(a).js_related and model.content(a).related)
     assert model.expected_record(aid, rendered=False)["relatedArticles"] == []
     assert len(model.expected_record(aid)["relatedArticles"]) == len(model.content(aid).related)
+
+
+def test_copies_repeat_an_earlier_story() -> None:
+    """``copies``: some articles repeat an earlier one's body, word for word or with a paragraph added."""
+    plain, copying = SiteModel(articles=200), SiteModel(articles=200, copies=0.2)
+    copies = {aid: copying.copy_of(aid) for aid in copying.all_ids if copying.copy_of(aid)}
+    assert 20 <= len(copies) <= 60 and {exact for _, exact in copies.values()} == {True, False}
+    for article_id in copying.all_ids:
+        record = copying.expected_record(article_id)
+        if article_id not in copies:
+            assert record == plain.expected_record(article_id)  # the others are as without copies
+            continue
+        source, word_for_word = copies[article_id]
+        assert copying.article(source).published <= copying.article(article_id).published
+        source_paragraphs = copying.content(source).paragraphs
+        paragraphs = copying.content(article_id).paragraphs
+        assert paragraphs == source_paragraphs if word_for_word else paragraphs[:-1] == source_paragraphs
