@@ -216,7 +216,11 @@ class SharedState:
 
     @classmethod
     def from_url(cls, url: str, spider: str) -> SharedState:
-        return cls(redis.Redis.from_url(url), spider, url)
+        try:
+            client = redis.Redis.from_url(url)
+        except ValueError as error:  # not a redis:// URL, a port that is no number …
+            raise StateUnavailable(f"Redis URL {safe_url(url)!r}: {error}") from None
+        return cls(client, spider, url)
 
     # -- known articles --------------------------------------------------------------------
     @_redis_errors

@@ -7,6 +7,7 @@ and split between two workers (two index clients, two pipelines with their own r
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -175,14 +176,15 @@ def test_other_settings_are_refused(redis_url: str) -> None:
 def test_redis_unreachable_fails_the_run_in_one_line(tmp_path: Path, unused_redis_url: str) -> None:
     pipeline, _ = _pipeline(tmp_path, HKCRAWL_REDIS_URL=unused_redis_url)
     assert pipeline.run.failed
-    assert pipeline.run.own_failure.startswith("Redis near-duplicate index at redis://127.0.0.1:")
+    # Whichever shared component (run state or this index) meets it first says so.
+    assert re.search(r"Redis (near-duplicate index )?at redis://127\.0\.0\.1:\d+/0", pipeline.run.own_failure)
     assert "\n" not in pipeline.run.own_failure
 
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:port/0", "http://127.0.0.1/0"])
 def test_a_bad_url_fails_the_run_in_one_line(url: str, tmp_path: Path) -> None:
     pipeline, _ = _pipeline(tmp_path, HKCRAWL_REDIS_URL=url)
-    assert pipeline.run.failed and pipeline.run.own_failure.startswith("Redis URL"), pipeline.run.own_failure
+    assert pipeline.run.failed and "Redis URL" in pipeline.run.own_failure, pipeline.run.own_failure
 
 
 def test_redis_going_away_fails_the_run(redis_url: str, tmp_path: Path) -> None:
