@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.distributed.redis_server import RedisMissing, running_redis
 
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A throwaway redis-server on loopback: no persistence, gone after the test."""
-    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(executable).exists():
-        pytest.fail("redis-server is missing: run scripts/setup (it installs Debian's redis-server)")
-    port = _free_port()
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    server = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server on port {port} did not answer (exit {server.poll()})")
-                time.sleep(0.05)  # polling a condition, with the deadline above
-        client.close()
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        with running_redis(tmp_path / "redis") as url:
+            yield url
+    except RedisMissing as error:
+        pytest.fail(str(error))
