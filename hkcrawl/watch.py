@@ -158,6 +158,7 @@ def table(view: View) -> list[str]:
         pairs = enumerate(zip(row, widths, strict=True))
         cells = [cell.ljust(width) if i < 2 else cell.rjust(width) for i, (cell, width) in pairs]
         lines.append("  ".join(cells).rstrip())
+    lines += [f"{w.name} failed: {w.failure}" for w in view.workers if w.failure]
     return lines
 
 

@@ -114,6 +114,15 @@ def test_a_worker_whose_stats_expired_is_gone(redis_url: str) -> None:
     assert shown["alive:1"]["state"] == "running"
 
 
+def test_a_failed_worker_says_why(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.sadd("hankyung:workers", "host:3")
+    client.hset("hankyung:stats:host:3", mapping={"state": "failed", "articles": 4, "failure": "lock busy"})
+    run = watch(redis_url)
+    assert run.returncode == 0, run.stderr
+    assert "host:3 failed: lock busy" in run.stdout.splitlines(), run.stdout
+
+
 def test_unreachable_redis_is_one_line_and_exit_1(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     port = client.connection_pool.connection_kwargs["port"]
