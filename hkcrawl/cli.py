@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 from urllib.parse import urlsplit
 
-from hkcrawl import urls, watch
+from hkcrawl import urls
 from hkcrawl.record import RecordResult, build_record
 from hkcrawl.settings import HANKYUNG_BASE_URL
 
@@ -384,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE_OR_DIR", help="run files, or directories (their *.jsonl and *.jsonl.gz)"
     )
     validate.set_defaults(handler=validate_command)
+    from hkcrawl import watch  # the command and its options live in hkcrawl/watch.py
+
+    watch.add_command(commands)
     merge = commands.add_parser(
         "merge",
         help="join run files into one deduplicated dataset, the latest version of each article winning",
@@ -393,7 +396,6 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs", nargs="+", metavar="FILE_OR_DIR", help="run files, or directories (their *.jsonl and *.jsonl.gz)"
     )
     merge.set_defaults(handler=merge_command)
-    watch.add_command(commands)
     return parser
 
 
