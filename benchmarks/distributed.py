@@ -220,22 +220,41 @@ def measure_memory(items: int, work: Path) -> None:
         print("|---|---|---:|---:|")
         queue = PriorityQueue(server, spider, "hankyung:requests")
         seen = RFPDupeFilter(server, "hankyung:dupefilter")
-        known_value = "2026-11-30T08:00:00+09:00|2026-11-30T09:12:00+09:00|crawl-host-01:123456"
         for what, key, fill in (
             ("queued requests (scrapy-redis PriorityQueue, pickled)", queue.key,
              lambda: [*map(queue.push, requests())]),
             ("seen fingerprints (scrapy-redis RFPDupeFilter)", seen.key, lambda: [*map(seen.request_seen, requests())]),
-            (f"known articles (stand-in: HSET id -> {len(known_value)}-byte string)", "hankyung:known",
-             lambda: server.hset("hankyung:known", mapping=dict.fromkeys(ids, known_value))),
+            ("known articles (wip/state's value format, written here)", "hankyung:known",
+             lambda: server.hset("hankyung:known", mapping=known_values(ids))),
         ):  # fmt: skip
             before = used()
             fill()
             delta = used() - before
             print(f"| {what} | {key} | {delta / items * 100_000 / 2**20:.1f} | {delta / items:.0f} |")
         print(
-            "known articles: branch wip/state's hankyung:known format was not available to this benchmark; "
-            "the stand-in value is published|modified|host:pid"
+            "known articles: hkcrawl.shared_state (branch wip/state) is not in this branch; the values follow its "
+            "format, published|modified|holder (base-36 epoch seconds, a third modified, holder index); "
+            "its benchmarks/redis_state_memory.py measures them through SharedState itself"
         )
+
+
+def known_values(ids: list[str]) -> dict[str, str]:
+    """``hankyung:known`` values as wip/state's SharedState writes them (see the note printed with them)."""
+    published = int(time.time()) - len(ids) * 60
+    values = {}
+    for n, article_id in enumerate(ids):
+        moment = published + n * 60
+        modified = _base36(moment + 3600) if n % 3 == 0 else ""
+        values[article_id] = f"{_base36(moment)}|{modified}|{n // 5000:x}"  # a new output file every 5,000
+    return values
+
+
+def _base36(number: int) -> str:
+    digits = ""
+    while number:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return digits or "0"
 
 
 def _rss_kb(pid: int) -> int:
