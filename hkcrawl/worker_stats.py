@@ -52,7 +52,7 @@ def counters(stats: dict[str, Any]) -> dict[str, int]:
 
 
 class WorkerStats:
-    """The extension: publishes at engine start, every interval, and at close."""
+    """The extension: publishes when the spider opens, every interval, and at close."""
 
     def __init__(self, crawler: Crawler) -> None:
         from scrapy_redis.connection import from_settings  # distributed mode only
