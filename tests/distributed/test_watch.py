@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -131,3 +132,29 @@ def test_unreachable_redis_is_one_line_and_exit_1(redis_url: str) -> None:
     assert run.returncode == 1
     assert run.stdout == ""
     assert len(run.stderr.splitlines()) == 1 and "hkcrawl watch: cannot read Redis" in run.stderr, run.stderr
+
+
+def test_without_once_a_reading_per_interval_until_ctrl_c(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.sadd("hankyung:workers", "host:4")
+    client.hset("hankyung:stats:host:4", mapping={"state": "running", "pages": 10, "updated": 1000.0})
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "hkcrawl.cli", "watch", "--redis", redis_url, "--json", "--interval", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        readings = [json.loads(watcher.stdout.readline()) for _ in range(3)]  # each comes within 0.2 s
+        client.hset("hankyung:stats:host:4", mapping={"pages": 30, "updated": 1002.0})
+        rate = 0.0
+        deadline = time.monotonic() + 60
+        while rate == 0.0:  # the next reading sees 20 more pages over 2 s more
+            assert time.monotonic() < deadline
+            rate = json.loads(watcher.stdout.readline())["workers"][0]["rate"]
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=60) == 0, watcher.stderr.read()
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+    assert [r["workers"][0]["pages"] for r in readings] == [10, 10, 10]
+    assert rate == 10.0
