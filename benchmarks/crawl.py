@@ -38,15 +38,20 @@ class Run:
     articles: int
 
 
-def _peak_kb(pid: int) -> int:
-    """The process's own peak RSS so far (VmHWM), 0 once it is gone."""
+def _status_kb(pid: int, name: str) -> int:
+    """A kB figure of /proc/<pid>/status (VmRSS, VmHWM …), 0 once the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _peak_kb(pid: int) -> int:
+    """The process's own peak RSS so far (VmHWM), 0 once it is gone."""
+    return _status_kb(pid, "VmHWM")
 
 
 def _children(pid: int) -> list[int]:

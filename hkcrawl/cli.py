@@ -387,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE_OR_DIR", help="run files, or directories (their *.jsonl and *.jsonl.gz)"
     )
     validate.set_defaults(handler=validate_command)
+    from hkcrawl import watch  # the command and its options live in hkcrawl/watch.py
+
+    watch.add_command(commands)
     merge = commands.add_parser(
         "merge",
         help="join run files into one deduplicated dataset, the latest version of each article winning",

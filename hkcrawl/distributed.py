@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.utils.misc import load_object
+
 
 class RedisFrontier:
     """Turns on scrapy-redis's scheduler and request filter when ``HKCRAWL_REDIS_URL`` is set.
@@ -28,3 +30,6 @@ class RedisFrontier:
         # Keep queue and seen-set when a worker closes: the last worker leaving must not
         # wipe what others (or a resumed crawl) still need; flushing is the operator's call.
         settings.set("SCHEDULER_PERSIST", True, priority="addon")
+        # Each worker's counters in Redis for `hkcrawl watch` (hkcrawl/worker_stats.py).
+        stats = load_object("hkcrawl.worker_stats.WorkerStats")
+        settings.setdefault_in_component_priority_dict("EXTENSIONS", stats, 520)

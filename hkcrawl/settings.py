@@ -220,6 +220,11 @@ LOG_FORMATTER = "hkcrawl.logformatter.ConciseLogFormatter"
 # of any number of workers sharing one request queue and one seen-set in Redis
 # (scrapy-redis; hkcrawl/distributed.py). Empty: a crawl of its own, Redis not needed.
 HKCRAWL_REDIS_URL = ""
+# Seconds between writes of a worker's counters to hankyung:stats:<host>:<pid>, which
+# `hkcrawl watch` reads (hkcrawl/worker_stats.py); and how long the hash outlives the
+# last write: a worker silent that long is shown as gone (it died).
+HKCRAWL_REDIS_STATS_INTERVAL = 5.0
+HKCRAWL_REDIS_STATS_TTL = 30
 # Seconds a worker's "still working" mark lives in Redis unless refreshed: how long the
 # others wait for a worker that died before they close.
 HKCRAWL_REDIS_BUSY_TTL = 30
