@@ -46,6 +46,7 @@ from hkcrawl.output import (
     run_id_now,
     write_json_atomically,
 )
+from hkcrawl.recent import DEFAULT_SIZE, RecentMap, RecentSet
 from hkcrawl.reconcile import open_store, rebuild_state, reconcile
 from hkcrawl.state import Exported, Failure, GiveUpRule, Known, StateStore, StateUnavailable
 from hkcrawl.verdict import RunFacts, failure_reason, summary_lines, with_prefix
@@ -137,18 +138,25 @@ class Run:
         self._pending_marks: list[Exported] = []
         self._last_checkpoint = time.monotonic()
         # Per URL the spider asked for: did it finally work? (Retries of a URL are one URL.)
-        self._url_ok: dict[str, bool] = {}
+        # Bounded (hkcrawl/recent.py): a retry comes soon after its first try.
+        recent = settings.getint("HKCRAWL_RECENT_KEYS", DEFAULT_SIZE)
+        self._url_ok: RecentMap[str, bool] = RecentMap(recent)
+        self._urls_tried = self._urls_failed = 0
         # Per article: what became of it in this run.
         self._requested: dict[str, str] = {}  # id -> url, asked for and not yet settled
         self._failed: dict[str, tuple[str, str]] = {}  # id -> (url, reason), last outcome a failure
-        self._saved: set[str] = set()
+        self._saved: RecentSet[str] = RecentSet(recent)
+        self._saved_count = 0
         # Fetched, but nothing to save (not a valid record …): an earlier failure is void.
         self._settled_unwritten: set[str] = set()
-        self._settled_ids: set[str] = set()
+        self._settled_ids: RecentSet[str] = RecentSet(recent)
+        self._settled_count = 0
         # Articles earlier runs left unsaved (failed or interrupted), as the run opened.
         self._unsaved_before: set[str] = set()
         self._failures_written: dict[str, str] = {}
-        self._pending_written: set[str] = set()
+        self._pending_written: RecentSet[str] = RecentSet(recent)
+        # Earlier runs' unsaved articles this run saved (recoveredFromEarlierFailures).
+        self._recovered_ids: set[str] = set()
         self.retried: list[str] = []
         self.given_up: list[Failure] = []
         self.forgotten: dict[str, int] = {}
@@ -337,7 +345,13 @@ class Run:
 
     def url_done(self, url: str, ok: bool) -> None:
         # A URL that worked once stays worked (its retry failed after a redirect loop, say).
-        self._url_ok[url] = self._url_ok.get(url, False) or ok
+        before = self._url_ok.get(url)
+        if before is None:
+            self._urls_tried += 1
+            self._urls_failed += not ok
+        elif ok and not before:
+            self._urls_failed -= 1
+        self._url_ok[url] = bool(before) or ok
 
     def article_requested(self, article_id: str, url: str) -> None:
         if article_id not in self._saved:
@@ -356,7 +370,11 @@ class Run:
         self._requested.pop(article_id, None)
         self._failed.pop(article_id, None)
         self._settled_unwritten.add(article_id)
-        self._settled_ids.add(article_id)
+        self._settle(article_id)
+
+    def _settle(self, article_id: str) -> None:
+        if article_id not in self._saved and self._settled_ids.add(article_id):
+            self._settled_count += 1
 
     def article_passed_over(self, article_id: str) -> None:
         """Fetched fine, but not this run's to export (published outside ``-a since/until``):
@@ -367,7 +385,7 @@ class Run:
             return
         self._requested.pop(article_id, None)
         self._failed.pop(article_id, None)
-        self._settled_ids.add(article_id)
+        self._settle(article_id)
 
     def _unsettled_failed(self) -> None:
         """A crawl that finished with articles asked for and never settled lost them on the
@@ -429,7 +447,10 @@ class Run:
         self.stats.inc_value("hkcrawl/exported/updated" if item.isUpdate else "hkcrawl/exported/new")
         self.stats.inc_value(f"hkcrawl/exported/section/{item.section or 'unknown'}")
         article_id = item.articleId or ""
-        self._saved.add(article_id)
+        if self._saved.add(article_id):
+            self._saved_count += 1
+        if article_id in self._unsaved_before:
+            self._recovered_ids.add(article_id)
         self._requested.pop(article_id, None)
         self._failed.pop(article_id, None)
         self._pending_marks.append(
@@ -511,7 +532,8 @@ class Run:
         self._failures_written.update((aid, reason) for aid, _, reason in failed)
         pending = [(aid, url) for aid, url in self._requested.items() if aid not in self._pending_written]
         self.state.mark_pending(pending, when)
-        self._pending_written.update(aid for aid, _ in pending)
+        for aid, _ in pending:
+            self._pending_written.add(aid)
         if self._settled_unwritten:
             self.state.clear_failures(self._settled_unwritten)
             self._settled_unwritten = set()
@@ -569,10 +591,9 @@ class Run:
             self._close_state()
 
     def _decide(self, stats: dict[str, Any]) -> None:
-        tried = len(self._url_ok)
-        self.facts.urls_tried = tried
-        self.facts.urls_failed = tried - sum(self._url_ok.values())
-        self.facts.articles_tried = len(self._saved | set(self._failed) | self._settled_ids)
+        self.facts.urls_tried = self._urls_tried
+        self.facts.urls_failed = self._urls_failed
+        self.facts.articles_tried = self._saved_count + self._settled_count + len(self._failed)
         self.facts.unsaved = Counter(reason for aid, (_, reason) in self._failed.items() if aid not in self._saved)
         self.facts.own_failure = self.own_failure
         for line in summary_lines(stats, self.facts):
@@ -665,7 +686,7 @@ class Run:
                 if aid not in self._saved
             ],
             "retried": len(self.retried),
-            "recoveredFromEarlierFailures": len(set(self.retried) & self._saved),
+            "recoveredFromEarlierFailures": len(set(self.retried) & self._recovered_ids),
             "gaveUp": [
                 {"articleId": f.article_id, "url": f.url, "reason": f.gave_up_why, "attempts": f.attempts}
                 for f in self.given_up

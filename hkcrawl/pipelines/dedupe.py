@@ -4,6 +4,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from hkcrawl.items import Article
+from hkcrawl.recent import DEFAULT_SIZE, RecentSet
 
 
 class DuplicateArticlePipeline:
@@ -16,7 +17,9 @@ class DuplicateArticlePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.seen: set[str] = set()
+        # The latest ids (hkcrawl/recent.py): a second record comes soon after the first,
+        # and the request filter keeps an article from being asked for twice anyway.
+        self.seen: RecentSet[str] = RecentSet(crawler.settings.getint("HKCRAWL_RECENT_KEYS", DEFAULT_SIZE))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DuplicateArticlePipeline:

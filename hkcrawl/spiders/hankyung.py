@@ -22,6 +22,7 @@ from hkcrawl.items import Article
 from hkcrawl.outcomes import failure_reason, looks_truncated
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
 from hkcrawl.pages.text import KST
+from hkcrawl.recent import DEFAULT_SIZE, RecentSet
 from hkcrawl.record import utc_now
 from hkcrawl.run import Run
 from hkcrawl.sections import FEEDS, PREMIUM_PATHS
@@ -76,7 +77,10 @@ class HankyungSpider(scrapy.Spider):
         self.urls_depth = args.urls_depth
         self.max_articles = args.max_articles
         self.exported = 0
-        self.requested_ids: set[str] = set()
+        # Article ids this crawl asked for. Distributed: only the latest (set in
+        # from_crawler), Redis's request filter drops an older repeat; alone, every one:
+        # the run counts each id asked for as owed (hkcrawl/run.py).
+        self.requested_ids: set[str] | RecentSet[str] = set()
         self.shared_frontier = False  # set in from_crawler: requests shared with other workers
         self.newest_known: str | None = None
 
@@ -97,6 +101,7 @@ class HankyungSpider(scrapy.Spider):
         spider.shared_frontier = bool(crawler.settings.get("HKCRAWL_REDIS_URL"))
         if spider.shared_frontier:
             crawler.signals.connect(spider._on_shared_request_taken, signal=signals.request_reached_downloader)
+            spider.requested_ids = RecentSet(crawler.settings.getint("HKCRAWL_RECENT_KEYS", DEFAULT_SIZE))
         spider.page_parser = parsing.for_crawler(crawler)
         return spider
 

@@ -71,3 +71,31 @@ def test_a_run_whose_end_cannot_be_recorded_fails_and_its_report_says_so(tmp_pat
     assert run.status == "failed" and "cannot record the run's end" in run.failure
     report = json.loads(run.report_path.read_text(encoding="utf-8"))
     assert (report["status"], report["failure"]) == ("failed", run.failure)
+
+
+def _counted(tmp_path: Path, recent_keys: int) -> Run:
+    """A run that saw 50 URLs (every fifth failing first, then working on retry, one of
+    them failing for good) and 40 articles saved, with only ``recent_keys`` kept."""
+    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    settings.update(
+        HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"),
+        HKCRAWL_RECENT_KEYS=recent_keys,
+    )  # fmt: skip
+    crawler = get_crawler(HankyungSpider, settings)
+    crawler._apply_settings()
+    run = Run(crawler)
+    run.ensure_open()
+    for n in range(50):
+        url = f"http://127.0.0.1:1/list?page={n}"
+        if n % 5 == 0:
+            run.url_done(url, ok=False)  # its retry comes right after
+        run.url_done(url, ok=n != 10)
+    run.stats.set_value("response_received_count", 50)
+    run.spider_closed("finished")
+    return run
+
+
+def test_a_runs_counts_do_not_depend_on_how_many_keys_it_keeps(tmp_path: Path) -> None:
+    small, default = _counted(tmp_path / "small", 3), _counted(tmp_path / "default", 100_000)
+    assert (small.facts.urls_tried, small.facts.urls_failed) == (default.facts.urls_tried, default.facts.urls_failed)
+    assert (small.facts.urls_tried, small.facts.urls_failed) == (50, 1)
