@@ -59,6 +59,9 @@ FAILED_REASON = "run_failed"
 BUSY_REASON = "busy"
 DATABASE_NAME = "hankyung.sqlite3"
 NEAR_DUPLICATES_NAME = "near_duplicates.npz"
+#: Signal sent after each checkpoint with ``articles``, the ids it put on disk (with the failures
+#: so far): the shared frontier then lets go of those requests (hkcrawl/redis_scheduler.py).
+CHECKPOINTED = object()
 
 
 @dataclass(frozen=True)
@@ -484,6 +487,11 @@ class Run:
             return False
         return True
 
+    def checkpoint(self) -> None:
+        """Put what was written on disk now: an idle worker of a shared crawl lets go of its requests."""
+        if self.file is not None and self.opened:
+            self._checkpoint()
+
     def _checkpoint(self) -> None:
         """Records on disk, then marked known, then failures and pending articles remembered."""
         if self.failed or not self._lock_ok():
@@ -501,8 +509,9 @@ class Run:
         except sqlite3.Error as error:
             self.fail(f"cannot write the state {self.paths.database}: {_describe(error)}")
             return
-        self._pending_marks = []
+        on_disk, self._pending_marks = [mark.article_id for mark in self._pending_marks], []
         self._last_checkpoint = time.monotonic()
+        self.crawler.signals.send_catch_log(CHECKPOINTED, articles=on_disk)
 
     def _remember_unsaved(self) -> None:
         """Failed and still-pending articles go into the state, so no later run misses them."""
@@ -676,6 +685,8 @@ class Run:
             ],
             "stateForgotten": self.forgotten,
             "recoveredFiles": self.recovered,
+            # Requests a killed worker had taken, put back in the shared queue by this one (Redis).
+            "frontierRecovered": stats.get("hkcrawl/frontier/recovered", 0),
             "rendering": with_prefix(stats, "hkcrawl/render/"),
             # field -> {cue: pages}: fallbacks taking over from guessed selectors (layout drift).
             "cues": _nested(with_prefix(stats, "hkcrawl/cue/")),
