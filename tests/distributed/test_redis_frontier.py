@@ -6,7 +6,6 @@ The Redis is the ``redis_url`` fixture (tests/distributed/conftest.py): Debian's
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.replica import ReplicaServer, SiteModel
+from tests.distributed.workers import start_worker
 from tests.e2e.conftest import finished_ids, run_crawl
 
 WORKERS = 3
@@ -27,33 +26,9 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def _worker(base_url: str, home: Path, url: str) -> subprocess.Popen[str]:
-    """One worker as an operator starts it: its own state and output, the shared Redis."""
-    command = local_crawl_command(
-        base_url, "-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0", "-a", "render=never",
-        settings={
-            "LOG_LEVEL": "INFO",
-            "HKCRAWL_REDIS_URL": url,
-            "HKCRAWL_STATE_DIR": str(home / "state"),
-            "HKCRAWL_OUTPUT_DIR": str(home / "data" / "hankyung"),
-            # The live site's pace, faster: one worker alone would take seconds, so the
-            # others, still starting, get their share as they would at 2 s a request.
-            "DOWNLOAD_DELAY": "0.2",
-            "CONCURRENT_REQUESTS": "1",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-        },
-    )  # fmt: skip
-    home.mkdir()
-    log = (home / "crawl.log").open("w", encoding="utf-8")
-    return subprocess.Popen(
-        command, cwd=home, env=crawl_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-
-
 def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_path: Path) -> None:
     homes = [tmp_path / f"worker{n}" for n in range(WORKERS)]
-    workers = [_worker(replica.base_url, home, redis_url) for home in homes]
+    workers = [start_worker(replica.base_url, home, redis_url) for home in homes]
     codes = [worker.wait(timeout=240) for worker in workers]
     logs = [(home / "crawl.log").read_text(errors="replace") for home in homes]
     for code, log in zip(codes, logs, strict=True):
@@ -77,7 +52,7 @@ def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_
     # A worker started later (a cron run) begins a new crawl: the list pages are fetched
     # again; with a state of its own, it exports every article again.
     replica.log.clear()
-    late = _worker(replica.base_url, tmp_path / "late", redis_url)
+    late = start_worker(replica.base_url, tmp_path / "late", redis_url)
     code = late.wait(timeout=240)
     log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
     assert code == 0, log[-3000:]
