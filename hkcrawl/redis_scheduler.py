@@ -22,19 +22,23 @@ record (or its failure) on disk.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import redis
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy_redis import connection
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from hkcrawl import urls
-from hkcrawl.frontier import Crawl, Frontier
+from hkcrawl.frontier import Crawl, Frontier, public_url
 from hkcrawl.run import CHECKPOINTED, Run
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,34 @@ logger = logging.getLogger(__name__)
 BUSY_KEY = "%(spider)s:busy:%(worker)s"
 #: Request meta key: the request's field in this worker's in-flight hash.
 TOKEN = "hkcrawl_inflight"
+#: What Redis going away raises (a refused connection, a timeout).
+REDIS_GONE = (redis.ConnectionError, redis.TimeoutError)
+
+_Result = TypeVar("_Result")
+
+
+def _redis_guarded(default: Any) -> Callable[[Callable[..., _Result]], Callable[..., _Result]]:
+    """Redis gone: the worker ends as a failed run (once, in one line) and the method answers
+    ``default`` from then on (no request, nothing queued), so the engine closes instead of
+    calling again and again into a traceback each time."""
+
+    def wrap(method: Callable[..., _Result]) -> Callable[..., _Result]:
+        # Signal handlers get only the arguments they name: Scrapy passes all it has to this wrapper.
+        named = set(inspect.signature(method).parameters)
+
+        @functools.wraps(method)
+        def guarded(self: SharedScheduler, *args: Any, **kwargs: Any) -> Any:
+            if self.lost:
+                return default
+            try:
+                return method(self, *args, **{k: v for k, v in kwargs.items() if k in named})
+            except REDIS_GONE as error:
+                self._redis_lost(error)
+                return default
+
+        return guarded
+
+    return wrap
 
 
 class SharedScheduler(Scheduler):
@@ -56,9 +88,17 @@ class SharedScheduler(Scheduler):
     crawl: Crawl | None = None
     _refresh: task.LoopingCall | None = None
 
+    lost = False  # Redis went away: see _redis_lost()
+    unreachable_at_start: BaseException | None = None
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> SharedScheduler:
-        scheduler = super().from_crawler(crawler)
+        try:
+            scheduler = super().from_crawler(crawler)
+        except REDIS_GONE as error:  # its ping: told as a failed run once the spider opens
+            scheduler = cls(server=connection.from_settings(crawler.settings), persist=True)
+            scheduler.stats = crawler.stats
+            scheduler.unreachable_at_start = error
         scheduler.crawler = crawler
         scheduler.busy_ttl = max(2, crawler.settings.getint("HKCRAWL_REDIS_BUSY_TTL"))
         scheduler.worker_ttl = max(2, crawler.settings.getint("HKCRAWL_REDIS_WORKER_TTL"))
@@ -74,6 +114,14 @@ class SharedScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Any) -> None:
+        self.spider = spider
+        if self.unreachable_at_start is not None:
+            self._redis_lost(self.unreachable_at_start)
+            return
+        self._open(spider)
+
+    @_redis_guarded(None)
+    def _open(self, spider: Any) -> None:
         super().open(spider)
         worker = f"{socket.gethostname()}:{os.getpid()}"
         self.busy_key = BUSY_KEY % {"spider": spider.name, "worker": worker}
@@ -100,18 +148,23 @@ class SharedScheduler(Scheduler):
         self._refresh = task.LoopingCall(self._refresh_marks)
         self._refresh.start(max(1, min(self.busy_ttl, self.worker_ttl) // 3), now=False)
 
+    @_redis_guarded(None)
     def close(self, reason: str) -> None:
         if self._refresh is not None and self._refresh.running:
             self._refresh.stop()
+        if self.lost:
+            return
         self.server.delete(self.busy_key)
         super().close(reason)
 
+    @_redis_guarded(False)
     def enqueue_request(self, request: Request) -> bool:
         if self.skip_start_requests and request.meta.get("is_start_request"):
             self.stats.inc_value("hkcrawl/frontier/start_skipped")
             return False
         return super().enqueue_request(request)
 
+    @_redis_guarded(None)
     def next_request(self) -> Request | None:
         # Marked before the pop, so no other worker sees the queue empty and nobody busy
         # between this pop and the requests its response adds.
@@ -126,7 +179,30 @@ class SharedScheduler(Scheduler):
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
+    @_redis_guarded(False)
+    def has_pending_requests(self) -> bool:
+        return len(self.queue) > 0
+
+    def _redis_lost(self, error: BaseException) -> None:
+        """Without Redis there is no shared crawl to go on with: a failed run. What this worker
+        took and did not finish stays in its in-flight hash, to be fetched again once Redis is
+        back, so the records of those requests are taken back out of the run's file."""
+        if self.lost:
+            return
+        self.lost = True
+        if self._refresh is not None and self._refresh.running:
+            self._refresh.stop()
+        url = public_url(self.crawler.settings.get("REDIS_URL") or "")
+        run = Run.of(self.crawler)
+        run.fail(f"Redis at {url} went away ({error}): start the workers again once it is back")
+        unfinished = {article_id for article_id in self.holding.values() if article_id}
+        if run.file is not None and not run.file.finished:
+            dropped = run.file.drop_records(unfinished)
+            if dropped:
+                logger.warning("Took back %d record(s) whose requests will be fetched again", dropped)
+
     # -- finishing what was taken -------------------------------------------------------
+    @_redis_guarded(None)
     def _request_done(self, request: Request) -> None:
         """Scrapy is done with the request: finished now, or (an article) at the next checkpoint."""
         token = request.meta.get(TOKEN)
@@ -139,6 +215,7 @@ class SharedScheduler(Scheduler):
         else:
             self.handled.add(token)
 
+    @_redis_guarded(None)
     def _on_checkpoint(self, articles: list[str]) -> None:
         """Records (and failures) on disk: their requests are finished."""
         on_disk = set(articles)
@@ -159,6 +236,7 @@ class SharedScheduler(Scheduler):
     def _mark_busy(self) -> None:
         self.server.set(self.busy_key, "1", ex=self.busy_ttl)
 
+    @_redis_guarded(None)
     def _refresh_marks(self) -> None:
         self.frontier.beat()
         if not self.crawler.engine.spider_is_idle():
@@ -174,6 +252,7 @@ class SharedScheduler(Scheduler):
             self.stats.inc_value("hkcrawl/frontier/recovered", count)
         return sum(recovered.values())
 
+    @_redis_guarded(None)
     def _on_idle(self) -> None:
         """Stay open while the shared crawl may still give this worker something to do."""
         self.server.delete(self.busy_key)
@@ -187,6 +266,7 @@ class SharedScheduler(Scheduler):
         if self.frontier.others_hold_requests():
             raise DontCloseSpider  # alive, or dead until its heartbeat expires
 
+    @_redis_guarded(None)
     def _on_closed(self, reason: str) -> None:
         """Finish what the run put on disk, hand back the rest; the last worker out ends the crawl.
         Stopped by Ctrl-C/SIGTERM (``shutdown``), the crawl stays active, to be resumed."""
