@@ -26,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 #: Keys, ``%(spider)s`` first as scrapy-redis's own.
 CRAWL_KEY = "%(spider)s:crawl"
+#: A worker's (or a seed's) short-lived mark while it has work: nobody ends the crawl meanwhile.
+BUSY_KEY = "%(spider)s:busy:%(worker)s"
 WORKER_KEY = "%(spider)s:worker:%(worker)s"
 INFLIGHT_KEY = "%(spider)s:inflight:%(worker)s"
 ACTIVE = "active"

@@ -38,13 +38,11 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from hkcrawl import urls
-from hkcrawl.frontier import Crawl, Frontier, public_url
+from hkcrawl.frontier import BUSY_KEY, Crawl, Frontier, public_url
 from hkcrawl.run import CHECKPOINTED, Run
 
 logger = logging.getLogger(__name__)
 
-#: Redis key of one worker's busy mark; ``%(spider)s`` like scrapy-redis's own keys.
-BUSY_KEY = "%(spider)s:busy:%(worker)s"
 #: Request meta key: the request's field in this worker's in-flight hash.
 TOKEN = "hkcrawl_inflight"
 #: What Redis going away raises (a refused connection, a timeout).
