@@ -56,6 +56,15 @@ redis.call('HSET', KEYS[1], 'status', status, 'finished', ARGV[2])
 return 1
 """
 
+# Queue a request unless seen, in one step: marked seen but never queued (a worker killed, or
+# Redis gone, between the two) it would be lost. KEYS: seen-set, queue.
+# ARGV: fingerprint ("" to skip the seen-set: dont_filter), score, entry. Returns 1 if queued.
+_PUSH = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
 # Pop the first request of the priority queue into the in-flight hash. KEYS: queue, in-flight.
 # ARGV: token prefix. Returns {token, data} (the token ends with the queue score, for requeueing).
 _TAKE = """
@@ -106,6 +115,7 @@ class Frontier:
         self._begin = server.register_script(_BEGIN)
         self._finish = server.register_script(_FINISH)
         self._take = server.register_script(_TAKE)
+        self._push = server.register_script(_PUSH)
         self._requeue = server.register_script(_REQUEUE)
         self._taken = 0
 
@@ -136,6 +146,10 @@ class Frontier:
 
     def leave(self) -> None:
         self.server.delete(self.heartbeat_key)
+
+    def push(self, fingerprint: str | None, score: float, entry: bytes) -> bool:
+        """Queue an entry unless its fingerprint is seen (None: queue it anyway); True if queued."""
+        return bool(self._push(keys=[self.seen_key, self.queue_key], args=[fingerprint or "", score, entry]))
 
     def take(self) -> tuple[str, bytes] | None:
         """The queue's first request, now in this worker's in-flight hash: (token, queue entry)."""

@@ -80,6 +80,12 @@ class SharedScheduler(Scheduler):
 
     crawler: Any
     busy_ttl: int
+    worker_ttl: int
+    skip_start_requests: bool
+    #: token -> article id (None: not an article page) of each request taken and not finished.
+    holding: dict[str, str | None]
+    handled: set[str]  # article tokens Scrapy is done with, waiting for a checkpoint
+    saved: set[str]  # article tokens whose record is on disk, Scrapy not done with them yet
     busy_key: str
     busy_pattern: str
     frontier: Frontier
@@ -101,10 +107,7 @@ class SharedScheduler(Scheduler):
         scheduler.busy_ttl = max(2, crawler.settings.getint("HKCRAWL_REDIS_BUSY_TTL"))
         scheduler.worker_ttl = max(2, crawler.settings.getint("HKCRAWL_REDIS_WORKER_TTL"))
         scheduler.skip_start_requests = False
-        # token -> article id (None: not an article page) of each request taken and not finished.
-        scheduler.holding: dict[str, str | None] = {}
-        scheduler.handled: set[str] = set()  # article tokens Scrapy is done with, waiting for a checkpoint
-        scheduler.saved: set[str] = set()  # article tokens whose record is on disk, Scrapy not done yet
+        scheduler.holding, scheduler.handled, scheduler.saved = {}, set(), set()
         crawler.signals.connect(scheduler._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(scheduler._on_checkpoint, signal=CHECKPOINTED)
         # Connected after the Run (an extension, built first): its verdict is known here.
@@ -160,7 +163,13 @@ class SharedScheduler(Scheduler):
         if self.skip_start_requests and request.meta.get("is_start_request"):
             self.stats.inc_value("hkcrawl/frontier/start_skipped")
             return False
-        return super().enqueue_request(request)
+        # scrapy-redis's own marks it seen, then queues it: two calls, with a gap to lose it in.
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.frontier.push(fingerprint, -request.priority, self.queue._encode_request(request)):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     @_redis_guarded(None)
     def next_request(self) -> Request | None:
@@ -192,7 +201,7 @@ class SharedScheduler(Scheduler):
             self._refresh.stop()
         url = public_url(self.crawler.settings.get("REDIS_URL") or "")
         run = Run.of(self.crawler)
-        run.fail(f"Redis at {url} went away ({error}): start the workers again once it is back")
+        run.fail(f"Redis at {url} is unreachable ({error}): start the workers again once it is back")
         unfinished = {article_id for article_id in self.holding.values() if article_id}
         if run.file is not None and not run.file.finished:
             dropped = run.file.drop_records(unfinished)
@@ -224,11 +233,14 @@ class SharedScheduler(Scheduler):
         self._finish(finished)
 
     def _finish(self, tokens: list[str]) -> None:
-        self.frontier.done(tokens)
+        # Let go of them here first: if Redis goes away during the call, it may have deleted
+        # them before its answer was lost, and their records must then stay in the run's file
+        # (exported twice at worst, never lost).
         for token in tokens:
             self.holding.pop(token, None)
             self.handled.discard(token)
             self.saved.discard(token)
+        self.frontier.done(tokens)
 
     # -- the crawl's end ------------------------------------------------------------------
     def _mark_busy(self) -> None:
@@ -266,18 +278,17 @@ class SharedScheduler(Scheduler):
 
     @_redis_guarded(None)
     def _on_closed(self, reason: str) -> None:
-        """Finish what the run put on disk, hand back the rest; the last worker out ends the crawl.
-        Stopped by Ctrl-C/SIGTERM (``shutdown``), the crawl stays active, to be resumed."""
+        """Hand back what is not finished; the last worker out ends the crawl (``failed`` if any of
+        its workers failed). Stopped by Ctrl-C/SIGTERM (``shutdown``) or a limit, it stays active."""
         run = Run.of(self.crawler)
-        if not run.failed and reason in ("finished", "shutdown"):
-            self._finish(list(self.handled | self.saved))  # no checkpoint after these (-o feeds)
+        # The run's last checkpoint finished what it put on disk; anything still held is not done.
         given_back = self.frontier.give_back()
         if given_back:
             logger.info("Put %d request(s) this worker had taken back in the queue", given_back)
         self.frontier.leave()
         if self.crawl is None or reason == "shutdown":
             return
-        if reason != "finished" or run.status != "ok":
+        if run.status != "ok":
             self.frontier.note_failed_worker(self.crawl.id)
         if reason == "finished" and not len(self.queue) and not self._others_working():
             status = "ok" if run.status == "ok" else "failed"

@@ -101,8 +101,7 @@ def _seed(args: argparse.Namespace, given: dict[str, str]) -> int:
     seen = RFPDupeFilter(server, key=seen_key)
     queued = 0
     for request in requests:
-        if not seen.request_seen(request):
-            queue.push(request)
+        if frontier.push(seen.request_fingerprint(request), -request.priority, queue._encode_request(request)):
             queued += 1
     server.delete(busy_key)
     what = "began" if crawl.began else "added to"

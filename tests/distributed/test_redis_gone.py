@@ -33,7 +33,7 @@ def test_redis_going_away_fails_the_workers_and_a_rerun_completes(tmp_path: Path
                 log = log_of(home)
                 assert code == 1, log[-3000:]
                 reason = re.search(r"hkcrawl: crawl failed: (.*)", log)
-                assert reason and f"Redis at redis://127.0.0.1:{port}/0 went away" in reason.group(1), log[-3000:]
+                assert reason and f"Redis at redis://127.0.0.1:{port}/0 is unreachable" in reason.group(1), log[-3000:]
                 assert "Traceback" not in log, log[-5000:]
                 (report,) = [json.loads(p.read_text()) for p in (home / "data" / "hankyung").glob("*.report.json")]
                 assert report["status"] == "failed" and "Redis" in report["failure"]
