@@ -61,3 +61,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         stop_redis(server)
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left_running() -> Iterator[None]:
+    yield
+    from tests.distributed.workers import end_leftover_workers
+
+    end_leftover_workers()

@@ -12,6 +12,9 @@ import redis
 
 from hkcrawl.demo import crawl_environment, local_crawl_command
 
+#: Every worker started, so a test that fails half-way leaves none running (conftest ends them).
+STARTED: list[subprocess.Popen[str]] = []
+
 ARGUMENTS = ("-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0", "-a", "render=never")
 
 
@@ -36,10 +39,21 @@ def start_worker(
     )  # fmt: skip
     home.mkdir(exist_ok=True)
     log = (home / "crawl.log").open("a", encoding="utf-8")
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         command, cwd=home, env=crawl_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
+    STARTED.append(worker)
+    return worker
+
+
+def end_leftover_workers() -> None:
+    """Kill the workers a failed test left running (each by its own pid)."""
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
 
 
 def log_of(home: Path) -> str:
