@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 from urllib.parse import urlsplit
 
-from hkcrawl import urls
+from hkcrawl import seed, urls
 from hkcrawl.record import RecordResult, build_record
 from hkcrawl.settings import HANKYUNG_BASE_URL
 
@@ -399,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs", nargs="+", metavar="FILE_OR_DIR", help="run files, or directories (their *.jsonl and *.jsonl.gz)"
     )
     merge.set_defaults(handler=merge_command)
+    seed.add_parser(commands)
     return parser
 
 

@@ -27,8 +27,10 @@ class RedisFrontier:
         settings.set("REDIS_URL", url, priority="addon")
         settings.set("SCHEDULER", "hkcrawl.redis_scheduler.SharedScheduler", priority="addon")
         settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="addon")
-        # Keep queue and seen-set when a worker closes: the last worker leaving must not
-        # wipe what others (or a resumed crawl) still need; flushing is the operator's call.
+        # The in-flight bookkeeping (hkcrawl/frontier.py) pops this queue's sorted set itself.
+        settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="addon")
+        # Keep queue and seen-set when a worker closes: the last worker leaving must not wipe
+        # what others (or a resumed crawl) still need; the next crawl clears them as it begins.
         settings.set("SCHEDULER_PERSIST", True, priority="addon")
         # Each worker's counters in Redis for `hkcrawl watch` (hkcrawl/worker_stats.py).
         stats = load_object("hkcrawl.worker_stats.WorkerStats")

@@ -80,6 +80,32 @@ class RunFile:
         self.raw.flush()
         os.fsync(self.raw.fileno())
 
+    def drop_records(self, article_ids: set[str]) -> int:
+        """Take these articles' records back out of the file; returns how many went.
+
+        For a run whose unfinished requests others will fetch again (the shared frontier
+        lost, hkcrawl/redis_scheduler.py): keeping their records would export them twice.
+        A gzip stream cannot be cut back: it keeps them (0).
+        """
+        if isinstance(self.stream, gzip.GzipFile) or not article_ids:
+            return 0
+        self.raw.flush()
+        kept, dropped = [], 0
+        with self.part.open("rb") as written:
+            for line in written:
+                if line.endswith(b"\n") and json.loads(line).get("articleId") in article_ids:
+                    dropped += 1
+                else:
+                    kept.append(line)
+        if dropped:
+            self.raw.seek(0)
+            self.raw.truncate()
+            self.raw.write(b"".join(kept))
+            self.raw.flush()
+            os.fsync(self.raw.fileno())
+            self.records -= dropped
+        return dropped
+
     def finish(self) -> None:
         self.exporter.finish_exporting()
         if isinstance(self.stream, gzip.GzipFile):

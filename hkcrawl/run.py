@@ -59,6 +59,9 @@ FAILED_REASON = "run_failed"
 BUSY_REASON = "busy"
 DATABASE_NAME = "hankyung.sqlite3"
 NEAR_DUPLICATES_NAME = "near_duplicates.npz"
+#: Signal sent after each checkpoint with ``articles``, the ids it put on disk (with the failures
+#: so far): the shared frontier then lets go of those requests (hkcrawl/redis_scheduler.py).
+CHECKPOINTED = object()
 
 
 @dataclass(frozen=True)
@@ -493,6 +496,23 @@ class Run:
             return False
         return True
 
+    def take_back(self, article_ids: set[str]) -> int:
+        """Distributed mode, Redis gone: the requests of these articles stay in this worker's
+        in-flight hash and will be fetched again once Redis is back, so their records leave
+        the file and are not marked known (a gzip file cannot be cut: they stay, and may
+        come out twice). Returns how many records went."""
+        if not article_ids or self.file is None or self.file.finished:
+            return 0
+        dropped = self.file.drop_records(article_ids)
+        if dropped:
+            self._pending_marks = [mark for mark in self._pending_marks if mark.article_id not in article_ids]
+        return dropped
+
+    def checkpoint(self) -> None:
+        """Put what was written on disk now: an idle worker of a shared crawl lets go of its requests."""
+        if self.file is not None and self.opened:
+            self._checkpoint()
+
     def _checkpoint(self, final: bool = False) -> None:
         """Records on disk, then marked known, then failures and pending articles remembered.
 
@@ -514,10 +534,12 @@ class Run:
         except sqlite3.Error as error:
             self.fail(f"cannot write the state {self.paths.database}: {_describe(error)}")
             return
-        self._pending_marks = []
+        on_disk, self._pending_marks = [mark.article_id for mark in self._pending_marks], []
         self._last_checkpoint = time.monotonic()
         if self.state is not None and (problem := self.state.problem()):
             self.fail(problem)  # distributed mode: Redis failed; this worker's file and ledger agree
+            return
+        self.crawler.signals.send_catch_log(CHECKPOINTED, articles=on_disk)
 
     def _remember_unsaved(self) -> None:
         """Failed and still-pending articles go into the state, so no later run misses them."""
@@ -693,6 +715,8 @@ class Run:
             ],
             "stateForgotten": self.forgotten,
             "recoveredFiles": self.recovered,
+            # Requests a killed worker had taken, put back in the shared queue by this one (Redis).
+            "frontierRecovered": stats.get("hkcrawl/frontier/recovered", 0),
             "rendering": with_prefix(stats, "hkcrawl/render/"),
             # field -> {cue: pages}: fallbacks taking over from guessed selectors (layout drift).
             "cues": _nested(with_prefix(stats, "hkcrawl/cue/")),

@@ -234,6 +234,9 @@ HKCRAWL_REDIS_STATS_TTL = 30
 # Seconds a worker's "still working" mark lives in Redis unless refreshed: how long the
 # others wait for a worker that died before they close.
 HKCRAWL_REDIS_BUSY_TTL = 30
+# Seconds a worker's heartbeat lives in Redis unless refreshed (every third of it, even when
+# idle): once it expired, another worker puts the requests the dead one held back in the queue.
+HKCRAWL_REDIS_WORKER_TTL = 30
 # Add-ons decide settings before they freeze: the one above switches the scheduler.
 ADDONS = {"hkcrawl.distributed.RedisFrontier": 0}
 

@@ -212,28 +212,43 @@ class HankyungSpider(scrapy.Spider):
                 yield request
 
     def _discovery_requests(self) -> Iterator[scrapy.Request]:
-        base = self.base_url
         self._sitemap_listed = frozenset()
         self._deferred_walk = False
         decision = self._decision_before_sitemap()
         if decision is not None:
             self._note_decision(decision)
-        if "sitemap" in self.discovery:
-            if self.since:
-                day, last = self.since, self.until or datetime.now(KST).date()
-                while day <= last:
-                    yield self._list_request(f"{base}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
-                    day += timedelta(days=1)
-            else:
-                request = self._list_request(f"{base}/sitemap/latest-article.xml", "latest-sitemap")
-                if self._deferred_walk:
-                    request = request.replace(errback=self._on_deciding_error)
-                yield request
+        for request in self._sitemap_requests():
+            if request.cb_kwargs["kind"] == "latest-sitemap" and self._deferred_walk:
+                request = request.replace(errback=self._on_deciding_error)
+            yield request
         if not self._deferred_walk:
             yield from self._list_walk()
+        yield from self._feed_requests()
+
+    def seed_requests(self) -> Iterator[scrapy.Request]:
+        """What a seeded shared crawl starts from (``hkcrawl seed``): this spider's discovery
+        requests for its arguments, without a run of its own (no retries, no cost decision:
+        the lists asked for are walked). The workers that take them parse them as usual."""
+        yield from self._sitemap_requests()
+        yield from self._list_walk()
+        yield from self._feed_requests()
+
+    def _sitemap_requests(self) -> Iterator[scrapy.Request]:
+        """The daily sitemap of every day in since..until; without since, the latest sitemap."""
+        if "sitemap" not in self.discovery:
+            return
+        if not self.since:
+            yield self._list_request(f"{self.base_url}/sitemap/latest-article.xml", "latest-sitemap")
+            return
+        day, last = self.since, self.until or datetime.now(KST).date()
+        while day <= last:
+            yield self._list_request(f"{self.base_url}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
+            day += timedelta(days=1)
+
+    def _feed_requests(self) -> Iterator[scrapy.Request]:
         if "feeds" in self.discovery:
             for feed in FEEDS:
-                yield self._list_request(f"{base}/feed/{feed}", "feed")
+                yield self._list_request(f"{self.base_url}/feed/{feed}", "feed")
 
     def _list_walk(self, all_news_again: bool = False) -> Iterator[scrapy.Request]:
         """The first page of each list asked for; paging goes on in parse_listing.

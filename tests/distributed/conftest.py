@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hkcrawl.demo import crawl_environment, local_crawl_command
+from tests.distributed import workers
 from tests.distributed.redis_server import RedisMissing, RedisServer, free_port, running_redis
 
 __all__ = ["RedisServer", "running_redis", "start_worker"]
@@ -41,26 +41,15 @@ def unused_redis_url() -> str:
 
 
 def start_worker(base_url: str, home: Path, url: str, *arguments: str, **settings: str) -> subprocess.Popen[str]:
-    """One worker as an operator starts it: its own state and output, the shared Redis."""
-    command = local_crawl_command(
-        base_url, *(arguments or ("-a", "discover=all-news", "-a", "max_pages=1000")),
-        "-a", "related_depth=0", "-a", "render=never",
-        settings={
-            "LOG_LEVEL": "INFO",
-            "HKCRAWL_REDIS_URL": url,
-            "HKCRAWL_STATE_DIR": str(home / "state"),
-            "HKCRAWL_OUTPUT_DIR": str(home / "data" / "hankyung"),
-            # The live site's pace, faster: one worker alone would take seconds, so the
-            # others, still starting, get their share as they would at 2 s a request.
-            "DOWNLOAD_DELAY": "0.2",
-            "CONCURRENT_REQUESTS": "1",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-            **settings,
-        },
+    """One worker as an operator starts it: its own state and output, the shared Redis (none
+    if ``url`` is empty); ``settings`` override the test pace (tests/distributed/workers.py)."""
+    return workers.start_worker(
+        base_url, home, url, *(arguments or ("-a", "discover=all-news", "-a", "max_pages=1000")),
+        "-a", "related_depth=0", "-a", "render=never", settings=settings,
     )  # fmt: skip
-    home.mkdir(exist_ok=True)
-    log = (home / "crawl.log").open("a", encoding="utf-8")
-    return subprocess.Popen(
-        command, cwd=home, env=crawl_environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left_running() -> Iterator[None]:
+    yield
+    workers.end_leftover_workers()

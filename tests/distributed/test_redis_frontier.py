@@ -1,7 +1,7 @@
 """Distributed mode: several ``scrapy crawl hankyung`` workers share one frontier in a real Redis.
 
-The Redis is Debian's ``redis-server`` (scripts/setup installs it) on a free loopback
-port, started and stopped by the ``redis_url`` fixture (tests/distributed/conftest.py).
+The Redis is the ``redis_url`` fixture (tests/distributed/conftest.py): Debian's
+``redis-server`` on a free loopback port.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from hkcrawl.replica import ReplicaServer, SiteModel
-from tests.distributed.conftest import start_worker
+from tests.distributed.workers import start_worker
 from tests.e2e.conftest import finished_ids, run_crawl
 
 WORKERS = 3
@@ -41,20 +41,26 @@ def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_
     assert sum(1 for ids in per_worker if ids) >= 2, [len(ids) for ids in per_worker]
     fetched = Counter(r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/"))
     assert fetched == dict.fromkeys(replica.model.ids(), 1)
-    # The frontier and seen-set stay in Redis for a resumed crawl (SCHEDULER_PERSIST).
+    # The crawl is over: marked finished; its seen-set stays until the next crawl begins.
     client = redis.Redis.from_url(redis_url)
+    crawl = {k.decode(): v.decode() for k, v in client.hgetall("hankyung:crawl").items()}
+    assert (crawl["status"], bool(crawl["finished"])) == ("ok", True), crawl
     assert client.exists("hankyung:dupefilter")
-    assert not client.keys("hankyung:busy:*")
+    assert not client.keys("hankyung:busy:*") and not client.keys("hankyung:inflight:*")
+    assert not client.keys("hankyung:worker:*")
 
-    # A worker started later with the same URL finds everything seen: it fetches nothing,
-    # and says so as a failed run (exit 1), as any crawl that reached no page does.
+    # A worker started later (a cron run) begins a new crawl: the list pages are fetched
+    # again; with a state of its own, it exports every article again.
     replica.log.clear()
     late = start_worker(replica.base_url, tmp_path / "late", redis_url)
     code = late.wait(timeout=240)
     log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
-    assert (code, "nothing was fetched" in log) == (1, True), log[-3000:]
-    assert replica.log.count("/") == 0
-    assert finished_ids(tmp_path / "late") == []
+    assert code == 0, log[-3000:]
+    assert "Began crawl" in log, log[-3000:]
+    assert replica.log.count("/all-news") >= 1
+    assert sorted(finished_ids(tmp_path / "late")) == sorted(replica.model.ids())
+    again = {k.decode(): v.decode() for k, v in client.hgetall("hankyung:crawl").items()}
+    assert again["id"] != crawl["id"] and again["status"] == "ok", again
 
 
 def test_without_the_switch_scrapy_redis_is_not_used(replica: ReplicaServer, tmp_path: Path) -> None:
