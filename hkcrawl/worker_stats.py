@@ -98,7 +98,7 @@ class WorkerStats:
         try:
             self._write(fields, expire=False)
         except Exception as error:  # redis errors: the verdict is given, only say it
-            logger.error("Cannot publish this worker's final stats to Redis (%s): %s", self.key, error)
+            logger.warning("Cannot publish this worker's final stats to Redis (%s): %s", self.key, error)
 
     def publish(self) -> None:
         """One write of the running worker's counters; a Redis error fails the run."""

@@ -4,6 +4,7 @@ what one worker exported or failed, the next one (another machine, other directo
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -151,7 +152,8 @@ def test_redis_going_away_fails_the_worker_and_a_rerun_loses_nothing(
         log = (home / "crawl.log").read_text(errors="replace")
         assert code == 1, log[-3000:]
         failed = [line for line in log.splitlines() if line.startswith("hkcrawl: crawl failed:")]
-        assert len(failed) == 1 and "Redis at redis://127.0.0.1:" in failed[0], log[-3000:]
+        # Whichever shared component (frontier, run state, near-duplicate index) meets it first.
+        assert len(failed) == 1 and re.search(r"Redis (near-duplicate index )?at redis://127\.0\.0\.1:", failed[0])
         # One error logged, no error loop, no traceback.
         assert sum(" ERROR: " in line for line in log.splitlines()) == 1, log[-5000:]
         assert "Traceback" not in log, log[-5000:]
