@@ -113,7 +113,8 @@ def test_killed_worker_loses_nothing(replica: ReplicaServer, redis_url: str, tmp
         recover_part_file(part)
     every = [aid for home in homes for aid in finished_ids(home)]
     assert Counter(every) == Counter(replica.model.ids()), "every article exactly once"
-    assert finished_ids(dead_home), "the killed worker had written records"
+    # (How many the killed worker wrote before the held page depends on how the queue fell
+    # to the three: none at all is possible on a busy machine.)
     assert held_path[0].rsplit("/", 1)[-1] not in finished_ids(dead_home)
 
 
