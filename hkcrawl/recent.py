@@ -17,8 +17,8 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-#: Keys kept by default: ~100 bytes each, ~10 MB.
-DEFAULT_SIZE = 100_000
+#: Keys kept by default (the setting HKCRAWL_RECENT_KEYS): ~200 bytes each, ~2 MB a set.
+DEFAULT_SIZE = 10_000
 
 
 class RecentMap(Generic[K, V]):

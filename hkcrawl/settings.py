@@ -201,11 +201,12 @@ HKCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 # every worker must use the same threshold and window.
 HKCRAWL_NEAR_DUPLICATE_WINDOW = 1_000_000
 # Ids and URLs a crawl keeps to avoid repeating work within the run (a link met again,
-# a retry, a re-render): the latest this many (~100 bytes each, hkcrawl/recent.py), so
-# a distributed worker's memory stays flat over a back-fill of any length. A repeat met
-# after that is dropped by the request filter. (Without Redis the spider keeps every
-# article id it asked for, as Scrapy's own request filter keeps every request.)
-HKCRAWL_RECENT_KEYS = 100_000
+# a retry, a re-render): the latest this many (~200 bytes each, hkcrawl/recent.py), so
+# a distributed worker's memory stays flat over a back-fill of any length. 10,000 is
+# hours of requests at the live site's pace; retries and re-renders come within
+# seconds. A repeat met later is dropped by the request filter. (Without Redis the
+# spider keeps every article id it asked for, as Scrapy's request filter keeps every request.)
+HKCRAWL_RECENT_KEYS = 10_000
 
 # When a finished crawl still counts as failed (exit status 1, report "failed";
 # hkcrawl/verdict.py): besides no page reached, every URL failed, or no article link found,
