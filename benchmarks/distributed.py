@@ -37,9 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 from crawl import _children, _status_kb  # noqa: E402  (benchmarks/crawl.py, beside this script)
+from redis_state_memory import CHECKPOINT, _records  # noqa: E402  (beside this script)
 
 from hkcrawl.demo import crawl_environment, local_crawl_command  # noqa: E402
 from hkcrawl.replica import ReplicaServer, SiteModel  # noqa: E402
+from hkcrawl.shared_state import SharedState  # noqa: E402
 from hkcrawl.watch import Watcher  # noqa: E402
 from tests.distributed.redis_server import running_redis  # noqa: E402
 
@@ -224,37 +226,21 @@ def measure_memory(items: int, work: Path) -> None:
             ("queued requests (scrapy-redis PriorityQueue, pickled)", queue.key,
              lambda: [*map(queue.push, requests())]),
             ("seen fingerprints (scrapy-redis RFPDupeFilter)", seen.key, lambda: [*map(seen.request_seen, requests())]),
-            ("known articles (wip/state's value format, written here)", "hankyung:known",
-             lambda: server.hset("hankyung:known", mapping=known_values(ids))),
+            ("known articles (marked through hkcrawl.shared_state, checkpoints of 50)", "hankyung:known",
+             lambda: mark_known(SharedState(server, "hankyung", url), items)),
         ):  # fmt: skip
             before = used()
             fill()
             delta = used() - before
             print(f"| {what} | {key} | {delta / items * 100_000 / 2**20:.1f} | {delta / items:.0f} |")
-        print(
-            "known articles: hkcrawl.shared_state (branch wip/state) is not in this branch; the values follow its "
-            "format, published|modified|holder (base-36 epoch seconds, a third modified, holder index); "
-            "its benchmarks/redis_state_memory.py measures them through SharedState itself"
-        )
 
 
-def known_values(ids: list[str]) -> dict[str, str]:
-    """``hankyung:known`` values as wip/state's SharedState writes them (see the note printed with them)."""
-    published = int(time.time()) - len(ids) * 60
-    values = {}
-    for n, article_id in enumerate(ids):
-        moment = published + n * 60
-        modified = _base36(moment + 3600) if n % 3 == 0 else ""
-        values[article_id] = f"{_base36(moment)}|{modified}|{n // 5000:x}"  # a new output file every 5,000
-    return values
-
-
-def _base36(number: int) -> str:
-    digits = ""
-    while number:
-        number, digit = divmod(number, 36)
-        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
-    return digits or "0"
+def mark_known(shared: SharedState, items: int) -> None:
+    """As workers mark them (benchmarks/redis_state_memory.py's records: a third edited,
+    a new output file every 5,000)."""
+    records = _records(items)
+    for first in range(0, items, CHECKPOINT):
+        shared.mark_exported(records[first : first + CHECKPOINT], lambda output: f"worker-1:/srv/hkcrawl/data/{output}")
 
 
 def _rss_kb(pid: int) -> int:
