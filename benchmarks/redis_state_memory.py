@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/redis_state_memory.py [--articles 100000]
 
-Starts Debian's redis-server on a free loopback port in a temporary folder, marks
+Starts Debian's redis-server on a free loopback port in a temporary folder
+(tests/distributed/redis_server.py), marks
 ``--articles`` articles exported through :class:`hkcrawl.shared_state.SharedState` as
 workers do (checkpoints of 50, a new output file every 5,000 articles, a third of them
 edited), then prints ``MEMORY USAGE`` of ``hankyung:known`` and ``used_memory`` from
@@ -14,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,15 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from hkcrawl.shared_state import KST, SharedState  # noqa: E402
 from hkcrawl.state import Exported  # noqa: E402
+from tests.distributed.redis_server import running_redis  # noqa: E402
 
 CHECKPOINT = 50
 FILE_EVERY = 5000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _records(count: int) -> list[Exported]:
@@ -61,30 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     args = parser.parse_args()
-    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen(
-            [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", folder],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        url = f"redis://127.0.0.1:{port}/0"
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)  # polling a condition, with the deadline above
-        try:
-            _measure(client, url, args.articles)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as folder, running_redis(Path(folder)) as url:
+        _measure(redis.Redis.from_url(url), url, args.articles)
 
 
 def _measure(client: redis.Redis, url: str, count: int) -> None:
