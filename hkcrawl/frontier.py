@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from hkcrawl.watch import STATS_KEY, WORKERS_KEY
 
@@ -195,16 +194,6 @@ class Frontier:
         """Another worker (alive, or dead and not yet recovered) holds requests it took."""
         prefix = INFLIGHT_KEY % {"spider": self.spider, "worker": ""}
         return any(_text(key) != self.inflight_key for key in self.server.scan_iter(match=prefix + "*"))
-
-
-def public_url(url: str) -> str:
-    """The Redis URL without its password, for messages."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 def _now() -> str:

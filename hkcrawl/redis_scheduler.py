@@ -38,7 +38,8 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from hkcrawl import urls
-from hkcrawl.frontier import BUSY_KEY, Crawl, Frontier, public_url
+from hkcrawl.frontier import BUSY_KEY, Crawl, Frontier
+from hkcrawl.redis_url import shown_url
 from hkcrawl.run import CHECKPOINTED, Run
 
 logger = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class SharedScheduler(Scheduler):
         self.lost = True
         if self._refresh is not None and self._refresh.running:
             self._refresh.stop()
-        url = public_url(self.crawler.settings.get("REDIS_URL") or "")
+        url = shown_url(self.crawler.settings.get("REDIS_URL") or "")
         run = Run.of(self.crawler)
         gone = isinstance(error, (redis.ConnectionError, redis.TimeoutError))
         what = "is unreachable" if gone else f"failed ({type(error).__name__})"

@@ -49,12 +49,12 @@ def seed_command(args: argparse.Namespace) -> int:
         return 2
     import redis
 
-    from hkcrawl.frontier import public_url
+    from hkcrawl.redis_url import shown_url
 
     try:
         return _seed(args, given)
     except (redis.ConnectionError, redis.TimeoutError) as error:
-        print(f"hkcrawl seed: Redis at {public_url(args.redis)} cannot be reached ({error})", file=sys.stderr)
+        print(f"hkcrawl seed: Redis at {shown_url(args.redis)} cannot be reached ({error})", file=sys.stderr)
         return 1
 
 

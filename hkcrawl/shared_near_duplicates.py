@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hkcrawl.near_duplicate_lua import MATCH_ADD, NEIGHBOURS
+from hkcrawl.redis_url import shown_url
 from hkcrawl.similarity import _EMPTY_VALUE, MAX_CHAIN, NUM_PERM, Match, Signature, _banding, _values
 
 if TYPE_CHECKING:
@@ -125,18 +126,6 @@ def _entry(raw: bytes) -> tuple[int, np.ndarray | None, str]:
         position += _SIGNATURE_BYTES
     hash_length = raw[position]
     return published, sig, raw[position + 1 + hash_length :].decode("utf-8")
-
-
-def shown_url(url: str) -> str:
-    """The Redis URL without its password, for messages."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # not a number: the URL is what is wrong, shown without it
-        port = ""
-    return f"{parts.scheme}://{parts.hostname or 'localhost'}{port}{parts.path}"
 
 
 class SharedNearDuplicateIndex:

@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import ParamSpec, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
+from hkcrawl.redis_url import shown_url
 from hkcrawl.state import (
     GONE_REASONS,
     Exported,
@@ -134,17 +134,7 @@ def _redis_errors(method: Callable[P, R]) -> Callable[P, R]:
 def redis_failure(url: str, error: BaseException) -> str:
     """The run's one-line reason for a Redis error: which Redis (no password), what went wrong."""
     detail = " ".join(str(error).split())
-    return f"Redis at {safe_url(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (f"{parts.username}@" if parts.username else "") + host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    return f"Redis at {shown_url(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
 def pack_time(value: str | None) -> str:
@@ -200,7 +190,7 @@ class SharedState:
 
     def __init__(self, client: redis.Redis, spider: str, url: str) -> None:
         self.client = client
-        self.safe_url = safe_url(url)
+        self.safe_url = shown_url(url)
         self.broken: str | None = None  # the first Redis error met: the run fails on it
         self.known_key = f"{spider}:known"
         self.failures_key = f"{spider}:failures"
@@ -219,7 +209,7 @@ class SharedState:
         try:
             client = redis.Redis.from_url(url)
         except ValueError as error:  # not a redis:// URL, a port that is no number …
-            raise StateUnavailable(f"Redis URL {safe_url(url)!r}: {error}") from None
+            raise StateUnavailable(f"Redis URL {shown_url(url)!r}: {error}") from None
         return cls(client, spider, url)
 
     # -- known articles --------------------------------------------------------------------

@@ -15,6 +15,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
+from hkcrawl.redis_url import shown_url
+
 SPIDER = "hankyung"
 #: What each worker publishes (hkcrawl/worker_stats.py), with the spider's name in front
 #: as scrapy-redis's own keys: one hash per worker, and the names of all of them.
@@ -205,7 +207,7 @@ def watch(url: str, interval: float, once: bool, as_json: bool, stream: TextIO =
                 return 0
             time.sleep(interval)  # the refresh period itself, not a wait for a condition
     except redis.RedisError as error:
-        print(f"hkcrawl watch: cannot read Redis at {url}: {' '.join(str(error).split())}", file=sys.stderr)
+        print(f"hkcrawl watch: cannot read Redis at {shown_url(url)}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

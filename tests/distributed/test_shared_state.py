@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hkcrawl.redis_url import shown_url
 from hkcrawl.shared_ledger import SharedStateStore
-from hkcrawl.shared_state import SharedState, pack_time, safe_url, unpack_time
+from hkcrawl.shared_state import SharedState, pack_time, unpack_time
 from hkcrawl.state import Exported, GiveUpRule, Known, StateUnavailable
 from tests.distributed.conftest import RedisServer
 
@@ -45,8 +46,10 @@ def test_times_are_packed_and_come_back_the_same() -> None:
         packed = pack_time(value)
         assert unpack_time(packed) == value
     assert len(pack_time("2024-11-01T09:30:00+09:00")) == 6
-    assert safe_url("redis://user:secret@host:6379/0") == "redis://user@host:6379/0"
-    assert safe_url("redis://:secret@host/0") == "redis://host/0"
+    assert shown_url("redis://user:secret@host:6379/0") == "redis://user@host:6379/0"
+    assert shown_url("redis://:secret@host/0") == "redis://host/0"
+    assert shown_url("redis://:secret@host:port/0") == "redis://host/0"  # a bad port, and still no password
+    assert shown_url("redis://host:6379/0") == "redis://host:6379/0"
 
 
 def test_what_one_worker_exports_the_other_knows(open_store, redis_server: RedisServer) -> None:

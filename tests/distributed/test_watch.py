@@ -128,10 +128,11 @@ def test_unreachable_redis_is_one_line_and_exit_1(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     port = client.connection_pool.connection_kwargs["port"]
     client.shutdown(nosave=True)
-    run = watch(f"redis://127.0.0.1:{port}/0")
+    run = watch(f"redis://watcher:s3cret@127.0.0.1:{port}/0")
     assert run.returncode == 1
     assert run.stdout == ""
     assert len(run.stderr.splitlines()) == 1 and "hkcrawl watch: cannot read Redis" in run.stderr, run.stderr
+    assert f"redis://watcher@127.0.0.1:{port}/0" in run.stderr and "s3cret" not in run.stderr
 
 
 def test_without_once_a_reading_per_interval_until_ctrl_c(redis_url: str) -> None:

@@ -16,14 +16,20 @@ ARTICLE = "2026112056423"
 URL = f"http://127.0.0.1:1/article/{ARTICLE}"
 
 
-def _closed(tmp_path: Path, reason: str) -> Run:
-    """A run that asked for one article and closed for ``reason`` without ever settling it."""
+def _open_run(tmp_path: Path, **extra: object) -> Run:
+    """A Run on the project's settings with its own state and output, opened, no crawl."""
     settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
-    settings.update(HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"))
+    settings.update(HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"), **extra)
     crawler = get_crawler(HankyungSpider, settings)
     crawler._apply_settings()
     run = Run(crawler)
     run.ensure_open()
+    return run
+
+
+def _closed(tmp_path: Path, reason: str) -> Run:
+    """A run that asked for one article and closed for ``reason`` without ever settling it."""
+    run = _open_run(tmp_path)
     run.article_requested(ARTICLE, URL)
     run.url_done(URL, ok=True)
     run.stats.set_value("response_received_count", 1)
@@ -54,12 +60,7 @@ def test_articles_left_by_max_articles_stay_pending_and_the_run_is_ok(tmp_path: 
 def test_a_run_whose_end_cannot_be_recorded_fails_and_its_report_says_so(tmp_path: Path) -> None:
     """The next run reads the recorded end (the quiet-site check, cost-aware discovery):
     a run that cannot record it must not stay "ok"."""
-    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
-    settings.update(HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"))
-    crawler = get_crawler(HankyungSpider, settings)
-    crawler._apply_settings()
-    run = Run(crawler)
-    run.ensure_open()
+    run = _open_run(tmp_path)
     run.stats.set_value("response_received_count", 1)
     run.url_done(URL, ok=True)
 
@@ -76,15 +77,7 @@ def test_a_run_whose_end_cannot_be_recorded_fails_and_its_report_says_so(tmp_pat
 def _counted(tmp_path: Path, recent_keys: int) -> Run:
     """A run that saw 50 URLs (every fifth failing first, then working on retry, one of
     them failing for good) and 40 articles saved, with only ``recent_keys`` kept."""
-    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
-    settings.update(
-        HKCRAWL_STATE_DIR=str(tmp_path / "state"), HKCRAWL_OUTPUT_DIR=str(tmp_path / "data"),
-        HKCRAWL_RECENT_KEYS=recent_keys,
-    )  # fmt: skip
-    crawler = get_crawler(HankyungSpider, settings)
-    crawler._apply_settings()
-    run = Run(crawler)
-    run.ensure_open()
+    run = _open_run(tmp_path, HKCRAWL_RECENT_KEYS=recent_keys)
     for n in range(50):
         url = f"http://127.0.0.1:1/list?page={n}"
         if n % 5 == 0:
