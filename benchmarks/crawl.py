@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/crawl.py [--articles 5000] [--repeat 3]
 
 The replica runs in this process (a thread); each crawl is a child process, so
-its CPU time and peak memory are its own (with its helper process; see measure()). The bare spider fetches
+its CPU time and peak memory are its own (see measure()). The bare spider fetches
 exactly the URLs the hkcrawl crawl fetched (taken from the replica's request log),
 with the same concurrency, and does nothing with them: the ceiling for this machine.
 Runs alternate (hkcrawl, bare, hkcrawl, …) so drift in machine load hits both.
@@ -62,10 +62,10 @@ def _children(pid: int) -> list[int]:
 
 
 def measure(command: list[str], env: dict[str, str], cwd: Path, replica: ReplicaServer, log: Path) -> Run:
-    """Wall, CPU (the crawl and its reaped children: hkcrawl's helper process) and peak
-    memory: the sum of each process's own peak RSS (the crawl's and its helper's), read
-    every half second; an upper bound on the peak of their sum, cheap enough not to
-    disturb the replica's server in this process."""
+    """Wall, CPU (the crawl and its reaped children) and peak memory: the sum of each
+    process's own peak RSS (the crawl's and any child's), read every half second; an
+    upper bound on the peak of their sum, cheap enough not to disturb the replica's
+    server in this process."""
     replica.log.clear()
     peaks: dict[int, int] = {}
     done = threading.Event()
@@ -89,6 +89,23 @@ def measure(command: list[str], env: dict[str, str], cwd: Path, replica: Replica
     peaks[proc.pid] = max(peaks.get(proc.pid, 0), usage.ru_maxrss)
     pages = len(replica.log.records)
     return Run(wall, usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024, pages, replica.log.count("/article/"))
+
+
+def bare_command(urls: Path) -> list[str]:
+    """The bare spider fetching the URLs listed in ``urls``, at the replica's pace."""
+    bare_spider = str(ROOT / "benchmarks" / "bare_spider.py")
+    command = [sys.executable, "-m", "scrapy", "runspider", bare_spider, "-a", f"urls_file={urls}",
+               "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False",
+               # Services, not crawling: off in hkcrawl too.
+               "-s", "REMOTE_CONTROL_ENABLED=False"]  # fmt: skip
+    for name, value in LOCAL_SITE_SETTINGS.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def bare_environment() -> dict[str, str]:
+    """Without hkcrawl's settings module: a plain Scrapy."""
+    return {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
 
 
 def main() -> int:
@@ -117,15 +134,7 @@ def main() -> int:
             urls.write_text(
                 "\n".join(replica.base_url + r.path for r in replica.log.records if r.path != "/robots.txt")
             )
-            bare_spider = str(ROOT / "benchmarks" / "bare_spider.py")
-            bare_command = [sys.executable, "-m", "scrapy", "runspider", bare_spider, "-a", f"urls_file={urls}",
-                            "-s", "LOG_LEVEL=INFO", "-s", "TELNETCONSOLE_ENABLED=False",
-                            # Services, not crawling: off in hkcrawl too.
-                            "-s", "REMOTE_CONTROL_ENABLED=False"]  # fmt: skip
-            for name, value in LOCAL_SITE_SETTINGS.items():
-                bare_command += ["-s", f"{name}={value}"]
-            bare_env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
-            bare.append(measure(bare_command, bare_env, work, replica, work / "bare.log"))
+            bare.append(measure(bare_command(urls), bare_environment(), work, replica, work / "bare.log"))
             print(
                 f"round {round_number + 1}: hkcrawl {ours[-1].pages / ours[-1].wall:.0f} pages/s, "
                 f"bare {bare[-1].pages / bare[-1].wall:.0f} pages/s",

@@ -1,18 +1,17 @@
 """Distributed mode on this machine: workers sharing one redis-server, against the replica.
 
-    .venv/bin/python benchmarks/distributed.py [--only throughput,helper,memory,rss]
+    .venv/bin/python benchmarks/distributed.py [--only throughput,memory,rss]
         [--articles 20000] [--repeat 3] [--memory-items 100000] [--rss-articles 100000] [--rss-window 20000]
 
-- throughput: pages/s and CPU seconds per 1,000 articles with 1, 2 and 3 workers (default
-  settings: the helper parser process is on with two CPUs);
-- helper: 1 worker with the helper parser process, 1 without, 2 without (issue 15: do
-  two plain workers reach one worker with its helper?);
+- throughput: pages/s and CPU seconds per 1,000 articles with 1, 2 and 3 workers, and
+  the bare Scrapy spider of benchmarks/crawl.py fetching the URLs the first 1-worker
+  crawl fetched (the ceiling of one process on this machine);
 - memory: Redis's used_memory per 100,000 queued requests, seen fingerprints and known
   articles, pushed through scrapy-redis's own queue and request filter;
 - rss: one worker's RSS sampled every second over a long crawl.
 
 As benchmarks/crawl.py: the replica serves from this process (a thread); each worker is
-a child process, waited for with wait4, so its CPU includes its reaped helper process.
+a child process, waited for with wait4.
 Every crawl gets a fresh redis-server and fresh state and output directories. Rounds
 alternate the configurations (in a rotating order) so drift in machine load hits all.
 """
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
-from crawl import _children, _status_kb  # noqa: E402  (benchmarks/crawl.py, beside this script)
+from crawl import _status_kb, bare_command, bare_environment  # noqa: E402  (benchmarks/crawl.py, beside this script)
 from redis_state_memory import CHECKPOINT, _records  # noqa: E402  (beside this script)
 
 from hkcrawl.demo import crawl_environment, local_crawl_command  # noqa: E402
@@ -45,25 +44,27 @@ from hkcrawl.shared_state import SharedState  # noqa: E402
 from hkcrawl.watch import Watcher  # noqa: E402
 from tests.distributed.redis_server import running_redis  # noqa: E402
 
-PARTS = ("throughput", "helper", "memory", "rss")
-#: ``HKCRAWL_PARSER_PROCESS=auto`` turns the helper on with two or more CPUs (settings.py).
-AUTO_HELPER = "on" if (os.cpu_count() or 1) >= 2 else "off"
+PARTS = ("throughput", "memory", "rss")
 
 
 @dataclass(frozen=True)
 class Setup:
-    workers: int
-    helper: str  # HKCRAWL_PARSER_PROCESS: on, off
+    workers: int  # 0: the bare spider
 
     def __str__(self) -> str:
-        return f"{self.workers} worker{'s' * (self.workers > 1)}, helper {self.helper}"
+        if not self.workers:
+            return "bare Scrapy spider (download only)"
+        return f"{self.workers} worker{'s' * (self.workers > 1)}"
+
+
+BARE = Setup(0)
 
 
 @dataclass
 class Crawl:
     wall: float  # first worker started -> last worker exited
     fetching: float  # first worker started -> last page answered
-    cpu: float  # all workers and their helper processes
+    cpu: float  # all workers
     redis_cpu: float
     pages: int
     articles: int
@@ -78,13 +79,12 @@ class Crawl:
         return self.pages / self.fetching
 
 
-def worker_command(base_url: str, home: Path, url: str, helper: str, extra: dict[str, str] | None = None) -> list[str]:
+def worker_command(base_url: str, home: Path, url: str, extra: dict[str, str] | None = None) -> list[str]:
     """A worker as README "Several workers" starts one, with the local replica's pace."""
     settings = {
         "HKCRAWL_REDIS_URL": url,
         "HKCRAWL_STATE_DIR": str(home / "state"),
         "HKCRAWL_OUTPUT_DIR": str(home / "data"),
-        "HKCRAWL_PARSER_PROCESS": helper,
         "LOG_FILE": str(home / "crawl.log"),
         **(extra or {}),
     }
@@ -138,7 +138,7 @@ def crawl(replica: ReplicaServer, setup: Setup, work: Path, extra: dict[str, str
     replica.log.clear()
     homes = [work / f"worker{n}" for n in range(setup.workers)]
     with running_redis(work / "redis") as url:
-        commands = [worker_command(replica.base_url, home, url, setup.helper, extra) for home in homes]
+        commands = [worker_command(replica.base_url, home, url, extra) for home in homes]
         start, started_at = time.perf_counter(), time.time()
         with started_workers(commands, homes) as workers:
             cpu = wait_all(workers, homes)
@@ -150,13 +150,47 @@ def crawl(replica: ReplicaServer, setup: Setup, work: Path, extra: dict[str, str
     return Crawl(wall, fetching, cpu, cpu_redis, len(served), articles, shares)
 
 
+def crawl_bare(replica: ReplicaServer, urls: Path, work: Path) -> Crawl:
+    """The bare spider over ``urls``, measured as the workers are (no Redis)."""
+    replica.log.clear()
+    work.mkdir(parents=True)
+    start, started_at = time.perf_counter(), time.time()
+    with (work / "bare.log").open("wb") as log:
+        proc = subprocess.Popen(bare_command(urls), env=bare_environment(), cwd=work, stdout=subprocess.DEVNULL,
+                                stderr=log)  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"bare spider failed ({status}); see {work / 'bare.log'}")
+    served = replica.log.records
+    fetching = max(r.time for r in served) - started_at if served else wall
+    articles = sum(1 for r in served if r.path.startswith("/article/"))
+    return Crawl(wall, fetching, usage.ru_utime + usage.ru_stime, 0.0, len(served), articles, [])
+
+
 def run_rounds(replica: ReplicaServer, setups: list[Setup], repeat: int) -> dict[Setup, list[Crawl]]:
+    """Rounds in a rotating order; the bare spider fetches the URLs of the first 1-worker crawl,
+    so that crawl runs first."""
     runs: dict[Setup, list[Crawl]] = {setup: [] for setup in setups}
+    urls: Path | None = None
     for round_number in range(repeat):
         order = setups[round_number % len(setups) :] + setups[: round_number % len(setups)]
+        if urls is None and BARE in order:
+            order.remove(BARE)
+            order.insert(order.index(Setup(1)) + 1, BARE)
         for setup in order:
             work = Path(tempfile.mkdtemp(prefix=f"hkcrawl-dist-{round_number}-"))
-            runs[setup].append(result := crawl(replica, setup, work))
+            if setup == BARE:
+                assert urls is not None
+                result = crawl_bare(replica, urls, work / "bare")
+            else:
+                result = crawl(replica, setup, work)
+                if setup == Setup(1) and urls is None:
+                    urls = work / "urls.txt"
+                    urls.write_text(
+                        "\n".join(replica.base_url + r.path for r in replica.log.records if r.path != "/robots.txt")
+                    )
+            runs[setup].append(result)
             print(f"round {round_number + 1}: {setup}: {result.rate:.0f} pages/s", file=sys.stderr)
     return runs
 
@@ -164,7 +198,7 @@ def run_rounds(replica: ReplicaServer, setups: list[Setup], repeat: int) -> dict
 def print_throughput(runs: dict[Setup, list[Crawl]], setups: list[Setup]) -> None:
     print(
         "| workers | requests | article pages | wall s | pages/s | pages/s while fetching "
-        "| CPU s per 1,000 articles (workers + helpers) | Redis CPU s per 1,000 articles | pages/s per round "
+        "| CPU s per 1,000 articles (workers) | Redis CPU s per 1,000 articles | pages/s per round "
         "| articles per worker (first round) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -184,11 +218,12 @@ def print_throughput(runs: dict[Setup, list[Crawl]], setups: list[Setup]) -> Non
         )
 
 
-def print_helper(runs: dict[Setup, list[Crawl]], with_helper: Setup, plain: Setup) -> None:
-    ratios = [p.rate / h.rate for p, h in zip(runs[plain], runs[with_helper], strict=True)]
+def print_ratio(runs: dict[Setup, list[Crawl]], top: Setup, bottom: Setup) -> None:
+    """Pages/s of ``top`` over ``bottom``, per round (each round's runs ran back to back)."""
+    ratios = [t.rate / b.rate for t, b in zip(runs[top], runs[bottom], strict=True)]
     print(
-        f"\n{plain} / {with_helper}: median {statistics.median(ratios):.2f} "
-        f"(per round: {', '.join(f'{r:.2f}' for r in ratios)}; pages/s on wall time, rounds run back to back)"
+        f"{top} / {bottom}: median {statistics.median(ratios):.2f} "
+        f"(per round: {', '.join(f'{r:.2f}' for r in ratios)}; pages/s on wall time)"
     )
 
 
@@ -248,24 +283,21 @@ def _rss_kb(pid: int) -> int:
 
 
 def measure_rss(articles: int, window: int, work: Path) -> None:
-    """One worker (helper on as by default) over a long crawl, its RSS and its helper's every second."""
+    """One worker over a long crawl, its RSS every second."""
     start = time.perf_counter()
     model = SiteModel(articles=articles)
     built = time.perf_counter() - start
-    samples: list[tuple[int, int, int]] = []  # (articles served, worker KB, helper KB)
+    samples: list[tuple[int, int]] = []  # (articles served, worker KB)
     done = threading.Event()
     with ReplicaServer(model) as replica, running_redis(work / "redis") as url:
         home = work / "rss-worker"
-        command = worker_command(
-            replica.base_url, home, url, AUTO_HELPER, {"HKCRAWL_NEAR_DUPLICATE_WINDOW": str(window)}
-        )
+        command = worker_command(replica.base_url, home, url, {"HKCRAWL_NEAR_DUPLICATE_WINDOW": str(window)})
         with started_workers([command], [home]) as workers:
             pid = workers[0].pid
 
             def sample() -> None:
                 while not done.wait(1.0):
-                    helper = sum(_rss_kb(child) for child in _children(pid))
-                    samples.append((replica.log.count("/article/"), _rss_kb(pid), helper))
+                    samples.append((replica.log.count("/article/"), _rss_kb(pid)))
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
@@ -277,24 +309,20 @@ def measure_rss(articles: int, window: int, work: Path) -> None:
     samples = [s for s in samples if s[1]]
     print(f"\nRSS of one worker over a {articles:,}-article crawl ({wall:.0f} s; near-duplicate window {window:,})")
     print(f"replica: built in {built:.1f} s; this process (replica, its page cache, request log) {own:.0f} MB after")
-    print("| articles done | worker RSS MB | helper RSS MB |")
-    print("|---:|---:|---:|")
+    print("| articles done | worker RSS MB |")
+    print("|---:|---:|")
     step = max(1, len(samples) // 10)
-    for done_articles, worker_kb, helper_kb in [*samples[::step][:-1], samples[-1]]:
-        print(f"| {done_articles:,} | {worker_kb / 1024:.0f} | {helper_kb / 1024:.0f} |")
-    peak = max(s[1] + s[2] for s in samples) / 1024
-    print(f"peak worker + helper {peak:.0f} MB")
-    # The first articles come while the worker still loads (imports, the helper's start):
-    # the slope up to the window is taken from a twentieth of the window on.
+    for done_articles, worker_kb in [*samples[::step][:-1], samples[-1]]:
+        print(f"| {done_articles:,} | {worker_kb / 1024:.0f} |")
+    print(f"peak worker {max(s[1] for s in samples) / 1024:.0f} MB")
+    # The first articles come while the worker still loads (imports): the slope up to
+    # the window is taken from a twentieth of the window on.
     warm = window // 20
-    if any(s[2] for s in samples):  # the helper's exit at the end is no fall in memory
-        samples = [s for s in samples if s[2]]
     for label, part in (("up to the window", [s for s in samples if warm <= s[0] <= window]),
                         ("beyond the window", [s for s in samples if s[0] > window])):  # fmt: skip
-        for name, column in (("worker", 1), ("helper", 2)):
-            slope = _slope([(s[0], s[column]) for s in part])
-            if slope is not None:
-                print(f"slope {label}, {name}: {slope * 10_000 / 1024:+.1f} MB per 10k articles ({len(part)} samples)")
+        slope = _slope(part)
+        if slope is not None:
+            print(f"slope {label}: {slope * 10_000 / 1024:+.1f} MB per 10k articles ({len(part)} samples)")
 
 
 def _slope(points: list[tuple[int, int]]) -> float | None:
@@ -310,7 +338,7 @@ def _slope(points: list[tuple[int, int]]) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated (%(default)s)")
-    parser.add_argument("--articles", type=int, default=20000, help="replica size for throughput and helper")
+    parser.add_argument("--articles", type=int, default=20000, help="replica size for throughput")
     parser.add_argument("--repeat", type=int, default=3, help="alternating rounds")
     parser.add_argument("--memory-items", type=int, default=100_000)
     parser.add_argument("--rss-articles", type=int, default=100_000)
@@ -322,18 +350,16 @@ def main() -> int:
 
     began = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="hkcrawl-dist-"))
-    throughput = [Setup(n, AUTO_HELPER) for n in (1, 2, 3)] if "throughput" in parts else []
-    with_helper, without, plain_pair = Setup(1, "on"), Setup(1, "off"), Setup(2, "off")
-    helper = [with_helper, without, plain_pair] if "helper" in parts else []
-    setups = list(dict.fromkeys(throughput + helper))  # 1 worker with its helper serves both parts
-    if setups:
+    if "throughput" in parts:
+        setups = [Setup(1), BARE, Setup(2), Setup(3)]
         with ReplicaServer(SiteModel(articles=args.articles)) as replica:
             runs = run_rounds(replica, setups, args.repeat)
         print(f"{args.articles:,}-article replica, {args.repeat} alternating rounds, medians; "
               f"{os.cpu_count()} CPUs; one redis-server on loopback")  # fmt: skip
         print_throughput(runs, setups)
-        if helper:
-            print_helper(runs, with_helper, plain_pair)
+        print()
+        for top, bottom in ((Setup(2), Setup(1)), (Setup(1), BARE), (Setup(2), BARE), (Setup(3), BARE)):
+            print_ratio(runs, top, bottom)
     if "memory" in parts:
         measure_memory(args.memory_items, work)
     if "rss" in parts:

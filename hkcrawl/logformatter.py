@@ -2,9 +2,8 @@
 
 Scrapy logs every dropped item with its full repr: a whole article body, several kB
 of Korean text per line, for each duplicate or record past ``max_articles``. That
-buries the log, and a record that large is written to stderr in several pieces,
-which the helper process's own output can land between. The drop's reason already
-names the article (its id or URL), so that is what is logged.
+buries the log. The drop's reason already names the article (its id or URL), so
+that is what is logged.
 """
 
 from __future__ import annotations

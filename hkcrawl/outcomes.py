@@ -26,7 +26,6 @@ from twisted.python.failure import Failure
 
 from hkcrawl.middlewares.offsite import OffsiteRequest
 from hkcrawl.middlewares.retry_after import RetryAfterTooLong
-from hkcrawl.parsing import ParserTimeout
 
 #: Messages of IgnoreRequest that are policy, not failure: the URL is not for us to fetch.
 _POLICY_REFUSALS = ("Forbidden by robots.txt", "Off-site request refused", "Retry-After")
@@ -40,7 +39,6 @@ _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((UnsupportedURLSchemeError,), "bad_scheme"),
     ((DownloadFailedError, ConnectionLost), "connection_lost"),
     ((ConnectError,), "connect_failed"),
-    ((ParserTimeout,), "parser_stuck"),
 )
 
 

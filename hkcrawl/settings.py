@@ -44,10 +44,6 @@ RETRY_TIMES = 2
 # and scans every page (2% of a crawl's CPU).
 METAREFRESH_ENABLED = False
 
-# Article pages are parsed in a child process (hkcrawl/parsing.py) so that Scrapy's
-# one thread only crawls: "auto" = when the machine has two or more CPUs; on|off.
-HKCRAWL_PARSER_PROCESS = "auto"
-
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control server runs Python sent to a local port and writes a
 # job file to the user's profile; a cron crawler needs neither. (Like the telnet console

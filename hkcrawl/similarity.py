@@ -20,9 +20,10 @@ Beside each signature the index keeps the article's publication time (epoch minu
 :func:`published_minutes`), so a caller can name the earliest-published article of a
 group as its original whatever order the pages arrived in.
 
-The index takes signatures as plain hash values too (:func:`signature_values`, what
-the helper process sends back), so the crawl's own process never imports datasketch:
-its package imports scipy, half a second of a crawl's start.
+The index takes signatures as plain hash values (:func:`signature_values`), the
+form the stored index and the shared index in Redis hold. datasketch is imported at
+the first body signed, not with this module: its package imports scipy, half a
+second a run that exports nothing need not spend.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def test_hash_values_alone_match_like_the_signature(bodies: list[str]) -> None:
 
 
 def test_the_crawl_process_never_imports_datasketch() -> None:
-    """datasketch imports scipy (0.5 s): only the helper process that signs bodies pays it."""
+    """datasketch imports scipy (0.5 s): a run pays for it at the first body it signs, not at start."""
     code = """
 import sys
 import numpy as np

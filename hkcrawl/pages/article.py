@@ -31,8 +31,7 @@ class ParseResult:
     """The article (or None for a page that is not one) and what went wrong.
 
     ``problems`` are short counter names (``no_body``, ``encoding_mismatch`` …); the
-    spider adds them to Scrapy's stats, ``hkcrawl extract`` prints them. Plain data
-    only: results are pickled back from the parser process (:mod:`hkcrawl.parsing`).
+    spider adds them to Scrapy's stats, ``hkcrawl extract`` prints them.
     """
 
     article: Article | None

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from hkcrawl import parsing
 from hkcrawl.items import Article
 from hkcrawl.near_duplicate_store import load_or_rebuild, save
 from hkcrawl.run import Run
@@ -67,7 +66,6 @@ class NearDuplicatePipeline:
         self.window = settings.getint("HKCRAWL_NEAR_DUPLICATE_WINDOW")
         self.threshold = settings.getfloat("HKCRAWL_NEAR_DUPLICATE_THRESHOLD")
         self.index, self.by_hash = NearDuplicateIndex(self.threshold, window=self.window), OrderedDict()
-        self.worker = parsing.for_crawler(crawler)  # signs bodies (~0.25 ms each) off the crawl's thread
         self.corrections: dict[str, str] = {}  # already written article id -> the original it should name
         self.stats.set_value(CORRECTIONS, self.corrections)
         self.redis_url = settings.get("HKCRAWL_REDIS_URL") or ""
@@ -106,11 +104,9 @@ class NearDuplicatePipeline:
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         return cls(crawler)
 
-    async def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Article) -> Article:
         body, own_id = item.articleBody or "", item.articleId or ""
-        minhash = await self.worker.run(signature_values, body, wait_for_helper=True)
-        # From here on nothing awaits: items finish in the order they were signed, each
-        # seeing every earlier one in the index.
+        minhash = signature_values(body)
         me = Match(own_id, 1.0, published_minutes(item.datePublished))
         if self.redis_url:
             found = self._match_shared(me, item.articleBodyHash, minhash)

@@ -5,7 +5,6 @@ import logging
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from hkcrawl import parsing
 from hkcrawl.items import Article
 from hkcrawl.record import missing_fields, schema_errors
 
@@ -20,22 +19,19 @@ class ValidatePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        # The schema check costs ~0.3 ms a record (jsonschema): a fifth of the crawl
-        # thread's time per article, so it runs in the helper process, like parsing.
-        self.worker = parsing.for_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
 
-    async def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Article) -> Article:
         missing = missing_fields(item)
         if missing:
             for name in missing:
                 self.stats.inc_value(f"hkcrawl/dropped/missing_{name}")
             self.stats.inc_value("hkcrawl/dropped/invalid")
             raise DropItem(f"{item.url}: missing required field(s) {', '.join(missing)}")
-        if errors := await self.worker.run(schema_errors, item, wait_for_helper=True):
+        if errors := schema_errors(item):
             for where, message in errors:
                 logger.warning("schema: %s: %s: %s (%s)", item.articleId, where, message, item.url)
             self.stats.inc_value("hkcrawl/dropped/schema")

@@ -15,11 +15,12 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from hkcrawl import discovery, parsing, urls
+from hkcrawl import discovery, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
 from hkcrawl.discovery import Decision
 from hkcrawl.items import Article
 from hkcrawl.outcomes import failure_reason, looks_truncated
+from hkcrawl.pages import article as article_page
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
 from hkcrawl.pages.text import KST
 from hkcrawl.recent import DEFAULT_SIZE, RecentSet
@@ -102,7 +103,6 @@ class HankyungSpider(scrapy.Spider):
         if spider.shared_frontier:
             crawler.signals.connect(spider._on_shared_request_taken, signal=signals.request_reached_downloader)
             spider.requested_ids = RecentSet(crawler.settings.getint("HKCRAWL_RECENT_KEYS", DEFAULT_SIZE))
-        spider.page_parser = parsing.for_crawler(crawler)
         return spider
 
     @cached_property
@@ -389,7 +389,7 @@ class HankyungSpider(scrapy.Spider):
             text = response.text
         except AttributeError:  # not a text response (binary, or an empty body)
             text = response.body.decode("utf-8", "replace")
-        listing: Listing = await self.page_parser.run(_LIST_PARSERS[kind], text, response.url)
+        listing: Listing = _LIST_PARSERS[kind](text, response.url)
         self.run.article_links(len(listing.links))
         self.run.prefetch_known([link.article_id for link in listing.links])
         for sitemap in listing.sitemaps:
@@ -479,7 +479,7 @@ class HankyungSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type")
         content_type = content_type.decode("latin-1") if content_type else None
         try:
-            result = await self.page_parser.parse_article(response.body, response.url, content_type)
+            result = article_page.parse_article(response.body, response.url, content_type)
         except Exception as error:  # a page shape we never planned for: keep crawling, fetch it again later
             self.logger.exception("Cannot parse %s", response.url)
             self._article_failed(article_id, asked, "parse_error", f"{type(error).__name__}: {error}")

@@ -200,8 +200,6 @@ def test_a_scheduled_crawl_writes_its_records_report_and_state_where_settings_sa
             **LOCAL_SITE,
             "HKCRAWL_OUTPUT_DIR": str(data),
             "HKCRAWL_STATE_DIR": str(state),
-            # The helper process is started as its own Python: it too must find the egg.
-            "HKCRAWL_PARSER_PROCESS": "on",
         }
         arguments = {"discover": "all-news", "max_pages": "2", "related_depth": "0", "render": "never"}
         job = crawl(scrapyd, settings, arguments)
@@ -215,8 +213,6 @@ def test_a_scheduled_crawl_writes_its_records_report_and_state_where_settings_sa
     assert {line.record["articleId"] for line in lines if line.record} == expected
     assert report["new"] == len(lines) == 40
     assert (state / "hankyung.sqlite3").is_file()
-    assert "Parsing pages in a helper process" in log
-    assert "Parser process exited" not in log, _tail(log)
     assert f"Process finished: project='{PROJECT}' spider='hankyung' job='{job}'" in scrapyd.own_log
 
 

@@ -130,8 +130,7 @@ def run_crawl(
     command = local_crawl_command(base_url, *args, settings={"LOG_LEVEL": "INFO", **(settings or {})})
     if output is not None:
         command += ["-O", str(output)]
-    # errors="replace": the crawl and its helper process share stderr, and a long log
-    # record from one may arrive in pieces around the other's.
+    # errors="replace": a log line quoting a page with broken encoding must not fail the test.
     proc = subprocess.run(
         command, cwd=cwd, env=crawl_environment(), capture_output=True, text=True, errors="replace", timeout=300
     )

@@ -39,8 +39,6 @@ SITEMAP = ("-a", "discover=sitemap")
 CRAWL_ARGS = (
     "-a", "related_depth=0", "-a", "render=never",
     "-s", "CONCURRENT_REQUESTS=8", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    # One process per run: the helper's start-up would double the CPU of these short runs.
-    "-s", "HKCRAWL_PARSER_PROCESS=off",
     # Challenge back-off in hundredths of a second instead of the live site's 30 s.
     "-s", "HKCRAWL_BLOCK_BACKOFF=0.01", "-s", "HKCRAWL_BLOCK_MAX_DELAY=0.05",
 )  # fmt: skip

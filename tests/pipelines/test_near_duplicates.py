@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -26,8 +25,6 @@ def _article(article_id: str, body: str) -> Article:
 
 def _pipeline(tmp_path: Path, **settings: object):
     ours = {name: getattr(project_settings, name) for name in dir(project_settings) if name.startswith("HKCRAWL_")}
-    # Signing in this process here; test_signing_in_the_helper_process_finds_the_same covers the other way.
-    ours["HKCRAWL_PARSER_PROCESS"] = "off"
     dirs = {"HKCRAWL_STATE_DIR": str(tmp_path / "state"), "HKCRAWL_OUTPUT_DIR": str(tmp_path / "out")}
     crawler = get_crawler(settings_dict={**ours, **dirs, "EXTENSIONS": project_settings.EXTENSIONS, **settings})
     crawler._apply_settings()  # what Crawler.crawl() does first: the Run extension exists
@@ -44,7 +41,7 @@ def _end_run(pipeline: NearDuplicatePipeline) -> None:
 
 
 def _process(pipeline: NearDuplicatePipeline, item: Article) -> Article:
-    return asyncio.run(pipeline.process_item(item))
+    return pipeline.process_item(item)
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
@@ -106,29 +103,6 @@ def test_a_bad_index_file_is_rebuilt_from_the_finished_runs(tmp_path: Path, capl
     assert later.duplicateOf == "2024110100011"
     _end_run(pipeline)
     assert _pipeline(tmp_path)[1].stats.get_value("hkcrawl/near_duplicates/index") == "loaded"
-
-
-def test_signing_in_the_helper_process_finds_the_same(tmp_path: Path) -> None:
-    def run(worker: str) -> list[tuple[str | None, float | None]]:
-        pipeline, _ = _pipeline(tmp_path / worker, HKCRAWL_PARSER_PROCESS=worker)
-        assert pipeline.worker.in_process == (worker == "off")
-
-        async def main() -> list[Article]:
-            items = [_article(f"20241101{n:04d}{side}", pair[side]) for n, pair in enumerate(PAIRS) for side in "ab"]
-            if worker == "on":
-                assert await pipeline.worker.start()
-            try:  # all at once, as Scrapy does with CONCURRENT_ITEMS
-                return await asyncio.gather(*(pipeline.process_item(item) for item in items))
-            finally:
-                await pipeline.worker.close()
-
-        found = [(item.duplicateOf, item.duplicateSimilarity) for item in asyncio.run(main())]
-        _end_run(pipeline)
-        return found
-
-    in_process = run("off")
-    assert run("on") == in_process
-    assert sum(of is not None for of, _ in in_process) == sum(pair["same"] for pair in PAIRS)
 
 
 def test_shingles_ignore_spacing_and_punctuation() -> None:

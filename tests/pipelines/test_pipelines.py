@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -36,14 +34,13 @@ def _article(url: str = URL, **fields: object) -> Article:
 
 @pytest.fixture
 def crawler():
-    # Checks run here, not in the helper process (tests/test_parsing.py covers that path).
-    crawler = get_crawler(settings_dict={"HKCRAWL_PARSER_PROCESS": "off"})
+    crawler = get_crawler()
     crawler.stats.open_spider()
     return crawler
 
 
 def _validate(pipeline: ValidatePipeline, item: Article) -> Article:
-    return asyncio.run(pipeline.process_item(item))
+    return pipeline.process_item(item)
 
 
 def test_clean_counts_each_rule(crawler) -> None:
