@@ -64,6 +64,9 @@ class RunFile:
         self._identity = (info.st_dev, info.st_ino)
         self.records = 0
         self.finished = False
+        #: Bytes of the file on disk at the last checkpoint: the records a state may already
+        #: mark known. Nothing before this offset is ever rewritten.
+        self.checkpointed = 0
 
     def write(self, item: Article) -> None:
         self.exporter.export_item(item)
@@ -79,28 +82,33 @@ class RunFile:
             self.stream.flush(zlib.Z_SYNC_FLUSH)
         self.raw.flush()
         os.fsync(self.raw.fileno())
+        self.checkpointed = self.raw.tell()
 
     def drop_records(self, article_ids: set[str]) -> int:
         """Take these articles' records back out of the file; returns how many went.
 
         For a run whose unfinished requests others will fetch again (the shared frontier
         lost, hkcrawl/redis_scheduler.py): keeping their records would export them twice.
-        A gzip stream cannot be cut back: it keeps them (0).
+        Only what was written since the last checkpoint is rewritten, so a crash during
+        the rewrite can cost no record the state already marks known: at worst a broken
+        line, which recovery (:func:`recover_part_file`) leaves out, or a record that comes
+        out twice. A gzip stream cannot be cut back: it keeps them (0).
         """
         if isinstance(self.stream, gzip.GzipFile) or not article_ids:
             return 0
         self.raw.flush()
         kept, dropped = [], 0
         with self.part.open("rb") as written:
+            written.seek(self.checkpointed)
             for line in written:
-                if line.endswith(b"\n") and json.loads(line).get("articleId") in article_ids:
+                if line.endswith(b"\n") and _article_id(line) in article_ids:
                     dropped += 1
                 else:
                     kept.append(line)
         if dropped:
-            self.raw.seek(0)
-            self.raw.truncate()
+            self.raw.seek(self.checkpointed)
             self.raw.write(b"".join(kept))
+            self.raw.truncate()
             self.raw.flush()
             os.fsync(self.raw.fileno())
             self.records -= dropped
@@ -149,8 +157,33 @@ def dead_part_files(directory: Path) -> tuple[list[Path], list[Path]]:
     return dead, live
 
 
+def _article_id(line: bytes) -> object:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record.get("articleId") if isinstance(record, dict) else None
+
+
+def _whole_records(data: bytes, part: Path) -> bytes:
+    """The lines of ``data`` that are JSON objects: a run killed mid-write leaves a cut
+    last line, a crash while taking records back (RunFile.drop_records) a broken one."""
+    lines = data[: data.rfind(b"\n") + 1].splitlines(keepends=True)
+    whole = [line for line in lines if _is_object(line)]
+    if len(whole) < len(lines):
+        logger.warning("%s: %d broken line(s) left out", part, len(lines) - len(whole))
+    return b"".join(whole)
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def recover_part_file(part: Path) -> tuple[Path, int]:
-    """Keep the complete lines of a dead run's ``.part`` file; returns (file, lines)."""
+    """Keep the whole records of a dead run's ``.part`` file; returns (file, lines)."""
     final = part.with_name(part.name[: -len(PART_SUFFIX)])
     data = part.read_bytes()
     if final.suffix == ".gz":
@@ -159,7 +192,7 @@ def recover_part_file(part: Path) -> tuple[Path, int]:
             data = inflater.decompress(data)
         except zlib.error:
             data = b""
-    complete = data[: data.rfind(b"\n") + 1]
+    complete = _whole_records(data, part)
     tmp = part.with_name(part.name + ".recovering")
     with open(tmp, "wb") as raw:
         if final.suffix == ".gz":

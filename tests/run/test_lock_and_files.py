@@ -60,6 +60,37 @@ def test_a_live_part_file_is_never_taken_a_dead_one_is_recovered(tmp_path: Path)
     assert dead_part_files(tmp_path) == ([], [])
 
 
+def test_taking_records_back_never_touches_what_a_checkpoint_wrote(tmp_path: Path) -> None:
+    run_file = RunFile(tmp_path / "x.jsonl", gzipped=False)
+    run_file.write(_article("2024110100011"))
+    run_file.checkpoint()
+    on_disk = run_file.part.read_bytes()
+    for article_id in ("2024110100021", "2024110100031", "2024110100041"):
+        run_file.write(_article(article_id))
+    assert run_file.drop_records({"2024110100011", "2024110100031"}) == 1  # the first was checkpointed
+    run_file.write(_article("2024110100051"))
+    run_file.finish()
+    ids = [json.loads(line)["articleId"] for line in run_file.final.read_text().splitlines()]
+    assert ids == ["2024110100011", "2024110100021", "2024110100041", "2024110100051"]
+    assert run_file.final.read_bytes().startswith(on_disk)
+    assert run_file.records == 4
+
+
+def test_recovery_leaves_out_broken_lines_and_keeps_the_rest(tmp_path: Path, caplog) -> None:
+    """What a crash in the middle of taking records back can leave: a line that is half one record."""
+    dead_part = tmp_path / "2024-10-01T00-00-00.jsonl.part"
+    dead_part.write_bytes(
+        b'{"articleId": "2024100100011"}\n{"articleId": "2024100100021"}\nId": "2024100100031"}\n'
+        b'{"articleId": "2024100100041"}\n[1]\n{"articleId": "20241'
+    )
+    final, lines = recover_part_file(dead_part)
+    assert lines == 3
+    assert [json.loads(line)["articleId"] for line in final.read_text().splitlines()] == [
+        "2024100100011", "2024100100021", "2024100100041",
+    ]  # fmt: skip
+    assert "2 broken line(s) left out" in caplog.text
+
+
 def test_a_run_file_never_overwrites_an_existing_part(tmp_path: Path) -> None:
     (tmp_path / "x.jsonl.part").write_text("someone else's\n")
     with pytest.raises(FileExistsError):
