@@ -27,12 +27,13 @@ import inspect
 import logging
 import os
 import socket
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
 from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy_redis import connection
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -124,7 +125,13 @@ class SharedScheduler(Scheduler):
 
     @_redis_guarded(None)
     def _open(self, spider: Any) -> None:
-        super().open(spider)
+        with warnings.catch_warnings():
+            # scrapy-redis says "Resuming crawl" through Spider.log(), deprecated in Scrapy 2.19:
+            # a warning in every resumed worker's log that asks the user for nothing.
+            warnings.filterwarnings(
+                "ignore", message=r"Spider\.log\(\) is deprecated", category=ScrapyDeprecationWarning
+            )
+            super().open(spider)
         worker = f"{socket.gethostname()}:{os.getpid()}"
         self.busy_key = BUSY_KEY % {"spider": spider.name, "worker": worker}
         self.busy_pattern = BUSY_KEY % {"spider": spider.name, "worker": "*"}
@@ -177,15 +184,31 @@ class SharedScheduler(Scheduler):
         # Marked before the pop, so no other worker sees the queue empty and nobody busy
         # between this pop and the requests its response adds.
         self._mark_busy()
-        taken = self.frontier.take()
-        if taken is None:
+        while (taken := self.frontier.take()) is not None:
+            token, entry = taken
+            try:
+                request = self.queue._decode_request(entry)
+            except Exception as error:  # not a request hkcrawl queued (another program, a bad write)
+                self._drop_unreadable(token, entry, error)
+                continue
+            break
+        else:
             return None
-        token, entry = taken
-        request = self.queue._decode_request(entry)
         request.meta[TOKEN] = token
         self.holding[token] = urls.article_id_from_url(request.url)
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def _drop_unreadable(self, token: str, entry: bytes, error: Exception) -> None:
+        """Counted, and the run fails (hkcrawl/verdict.py): whatever it was is lost to this crawl."""
+        logger.error(
+            "Dropped an entry of the shared queue that is not a request hkcrawl wrote (%s: %s): %r",
+            type(error).__name__,
+            error,
+            entry[:80],
+        )
+        self.stats.inc_value("hkcrawl/frontier/unreadable")
+        self.frontier.done([token])
 
     @_redis_guarded(False)
     def has_pending_requests(self) -> bool:

@@ -29,12 +29,13 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 import redis
 
+from hkcrawl.recent import RecentSet
 from hkcrawl.redis_url import shown_url
 from hkcrawl.state import (
     GONE_REASONS,
@@ -43,6 +44,7 @@ from hkcrawl.state import (
     GiveUpRule,
     Known,
     StateUnavailable,
+    _time,
     give_up_reason,
 )
 
@@ -76,11 +78,11 @@ local when, run = ARGV[1], ARGV[2]
 for i = 3, #ARGV, 4 do
   local id, url, reason, gone = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local raw = redis.call('HGET', KEYS[1], id)
-  local f
-  if raw then
-    f = cjson.decode(raw)
+  local ok, f = false, nil
+  if raw then ok, f = pcall(cjson.decode, raw) end
+  if ok and type(f) == 'table' then
     if url ~= '' then f.u = url end
-    if f.run ~= run then f.n = (f.n or 0) + 1 end
+    if f.run ~= run then f.n = (tonumber(f.n) or 0) + 1 end
     f.r, f.l, f.run = reason, when, run
     if gone ~= '' then f.g0 = f.g0 or gone; f.g1 = gone end
   else
@@ -96,8 +98,9 @@ _GIVE_UP = """
 local n = 0
 for i = 2, #ARGV, 2 do
   local raw = redis.call('HGET', KEYS[1], ARGV[i])
-  if raw then
-    local f = cjson.decode(raw)
+  local ok, f = false, nil
+  if raw then ok, f = pcall(cjson.decode, raw) end
+  if ok and type(f) == 'table' then
     if not f.x then
       f.x, f.y = ARGV[1], ARGV[i + 1]
       redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(f))
@@ -166,23 +169,62 @@ def unpack_time(packed: str) -> str | None:
 
 
 def _known_from(value: str | bytes | None) -> Known | None:
+    """None for no entry, and for one no worker wrote (then the article is fetched and
+    exported again, which rewrites the entry: a copy too many at worst, nothing lost)."""
     if value is None:
         return None
-    text = value.decode() if isinstance(value, bytes) else value
-    published, modified, _holder = text.split("|")
-    return Known(unpack_time(published), unpack_time(modified))
+    try:
+        text = value.decode() if isinstance(value, bytes) else value
+        published, modified, _holder = text.split("|")
+        return Known(unpack_time(published), unpack_time(modified))
+    except (ValueError, OverflowError, OSError) as error:
+        _warn_once(
+            value, "Unreadable entry in the shared known articles (%s): %r; fetching it again", error, value[:80]
+        )
+        return None
 
 
 def _failure_from(article_id: str, raw: str | bytes) -> Failure:
-    f = json.loads(raw)
-    return Failure(
-        article_id, f.get("u"), f["r"], f["f"], f["l"], f.get("n", 0),
-        f.get("g0"), f.get("g1"), f.get("x"), f.get("y"), f.get("run"),
-    )  # fmt: skip
+    """A shared failure record; one no worker wrote stays a failure (the article is fetched
+    again by its id), with its times reset."""
+    try:
+        f = json.loads(raw)
+        failure = Failure(
+            article_id, _text_or_none(f.get("u")), str(f["r"]), str(f["f"]), str(f["l"]), int(f.get("n", 0)),
+            _text_or_none(f.get("g0")), _text_or_none(f.get("g1")), _text_or_none(f.get("x")),
+            _text_or_none(f.get("y")), _text_or_none(f.get("run")),
+        )  # fmt: skip
+        for moment in (failure.first_failed, failure.last_failed, failure.first_gone, failure.last_gone):
+            if moment is not None:
+                _time(moment)
+        return failure
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        _warn_once(
+            f"{article_id} {raw!r}",
+            "Unreadable shared failure record of %s (%s): %r; fetching it again",
+            article_id,
+            error,
+            raw[:80],
+        )
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return Failure(article_id, None, "unreadable", now, now, 0, None, None)
+
+
+#: Unreadable values already warned about: each is read again at every lookup.
+_WARNED: RecentSet[str | bytes] = RecentSet(1000)
+
+
+def _warn_once(value: str | bytes, message: str, *args: object) -> None:
+    if _WARNED.add(value):
+        logger.warning(message, *args)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 class SharedState:
@@ -267,9 +309,9 @@ class SharedState:
     def holder_of(self, article_id: str) -> str | None:
         """Which file (``host:/path``) holds the article, as far as Redis knows."""
         value = self.client.hget(self.known_key, article_id)
-        if value is None:
+        if value is None or "|" not in (text := _text(value)):
             return None
-        found = self.client.hget(self.holders_key, f"#{_text(value).rsplit('|', 1)[1]}")
+        found = self.client.hget(self.holders_key, f"#{text.rsplit('|', 1)[1]}")
         return _text(found) if found is not None else None
 
     @_redis_errors

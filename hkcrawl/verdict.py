@@ -74,6 +74,18 @@ def failure_reason(stats: dict[str, Any], facts: RunFacts, settings: BaseSetting
         return f"no article link found: {lists} list page(s) and sitemap(s) read, none listed an article"
     if unrendered := stats.get("hkcrawl/render/unavailable"):
         return f"{unrendered} page(s) needed JavaScript but no browser was found (see the log's first warning)"
+    if raised := stats.get("spider_exceptions/count"):
+        # A bug or a page shape nothing planned for: what that page listed or held may be
+        # missing, and the next run walks every list again (it follows a failed run).
+        return (
+            f"{raised} page(s) raised an error while being handled (see the log's tracebacks): "
+            "links or records may be missing"
+        )
+    if unreadable := stats.get("hkcrawl/frontier/unreadable"):
+        return (
+            f"{unreadable} entr(ies) of the shared queue could not be read and were dropped "
+            "(not requests hkcrawl wrote)"
+        )
     unsaved = sum(facts.unsaved.values())
     if unsaved > settings.getint("HKCRAWL_MAX_UNSAVED_ARTICLES"):
         reasons = ", ".join(f"{why} {count}" for why, count in facts.unsaved.most_common())

@@ -76,3 +76,19 @@ def test_without_the_switch_scrapy_redis_is_not_used(replica: ReplicaServer, tmp
     assert "scrapy_redis" not in run.log
     assert "SharedScheduler" not in run.log
     assert run.stat("scheduler/enqueued/memory") > 0
+
+
+def test_a_queue_entry_hkcrawl_did_not_write_is_dropped_and_fails_the_run(redis_url: str, tmp_path: Path) -> None:
+    client = redis.Redis.from_url(redis_url)
+    # An active crawl (so the worker joins it rather than clearing the queue) holding junk.
+    client.hset("hankyung:crawl", mapping={"id": "c1", "status": "active", "started": "2026-11-30T00:00:00Z"})
+    client.zadd("hankyung:requests", {b"not a pickle at all": -5, b"\x80\x04cut": 0})
+    with ReplicaServer(SiteModel(articles=20)) as small:
+        worker = start_worker(small.base_url, tmp_path / "w", redis_url, settings={"DOWNLOAD_DELAY": "0"})
+        code = worker.wait(timeout=240)
+        log = (tmp_path / "w" / "crawl.log").read_text(errors="replace")
+        assert code == 1, log[-3000:]
+        assert "2 entr(ies) of the shared queue could not be read" in log, log[-3000:]
+        assert "Traceback" not in log, log[-3000:]
+        assert sorted(finished_ids(tmp_path / "w")) == sorted(small.model.ids())  # the rest of the crawl went on
+    assert not client.keys("hankyung:inflight:*")

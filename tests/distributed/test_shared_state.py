@@ -184,3 +184,25 @@ def test_a_list_page_is_looked_up_in_one_round_trip(open_store, redis_server: Re
     assert (b.known(A1), b.known(A2)) == (Known("2024-11-01T09:00:00+09:00", None), None)
     b.mark_exported([_record(A2, "2024-11-01T10:00:00+09:00", output="b.jsonl")])
     assert b.known(A2) is not None, "its own marks are not hidden by the prefetch"
+
+
+def test_entries_no_worker_wrote_are_fetched_again_not_fatal(open_store, redis_server: RedisServer) -> None:
+    """Hand-edited or foreign values in the shared keys: an unreadable known entry is no
+    article known (fetched and exported again, which rewrites it); an unreadable failure
+    stays a failure, retried by its id, and the Lua merges take it over."""
+    store = open_store("a")
+    client = redis_server.client()
+    client.hset("hankyung:known", mapping={A1: "garbage", A2: b"\xff\xfe|x|y", A3: "zz|"})
+    assert [store.known(aid) for aid in (A1, A2, A3)] == [None, None, None]
+    assert store.shared.holder_of(A1) is None
+    bad = {A1: "{not json", A2: "[]", A3: '{"r":"x","f":"garbage","l":"2024","n":"x"}'}
+    client.hset("hankyung:failures", mapping=bad)
+    failures = store.shared.failures()
+    assert [(f.article_id, f.reason, f.url) for f in failures] == [(A1, "unreadable", None), (A2, "unreadable", None),
+                                                                   (A3, "unreadable", None)]  # fmt: skip
+    assert store.shared.give_up(RULE, "2024-11-10T00:00:00Z") == []
+    store.shared.record_failures(
+        [(A1, "https://www.hankyung.com/article/" + A1, "http_500")], "2024-11-02T00:00:00Z", "r1"
+    )
+    (again,) = [f for f in store.shared.failures() if f.article_id == A1]
+    assert (again.reason, again.attempts, again.first_failed) == ("http_500", 1, "2024-11-02T00:00:00Z")

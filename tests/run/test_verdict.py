@@ -35,6 +35,13 @@ def _facts(**overrides: object) -> RunFacts:
         # A resumed JOBDIR run reads no list but fetches articles: fine.
         (FINE, _facts(article_links=0), None),
         (FINE, _facts(unsaved=Counter({"http_500": 2, "truncated": 1})), "3 article(s) could not be saved"),
+        # A page whose handling raised: what it listed may be missing, however the rest went.
+        (
+            {**FINE, "spider_exceptions/count": 1, "spider_exceptions/KeyError": 1},
+            _facts(),
+            "1 page(s) raised an error",
+        ),
+        ({**FINE, "hkcrawl/frontier/unreadable": 2}, _facts(), "2 entr(ies) of the shared queue could not be read"),
         (FINE, _facts(own_failure="cannot write x: No space left on device"), "No space left on device"),
         ({**FINE, "finish_reason": "shutdown"}, _facts(), "the crawl ended early: shutdown"),
         ({**FINE, "finish_reason": "blocked"}, _facts(), "blocked by the site"),
