@@ -29,13 +29,12 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 import redis
 
-from hkcrawl.recent import RecentSet
 from hkcrawl.redis_url import shown_url
 from hkcrawl.state import (
     GONE_REASONS,
@@ -44,8 +43,9 @@ from hkcrawl.state import (
     GiveUpRule,
     Known,
     StateUnavailable,
-    _time,
+    checked_failure,
     give_up_reason,
+    warn_once,
 )
 
 logger = logging.getLogger(__name__)
@@ -178,49 +178,22 @@ def _known_from(value: str | bytes | None) -> Known | None:
         published, modified, _holder = text.split("|")
         return Known(unpack_time(published), unpack_time(modified))
     except (ValueError, OverflowError, OSError) as error:
-        _warn_once(
-            value, "Unreadable entry in the shared known articles (%s): %r; fetching it again", error, value[:80]
+        warn_once(
+            repr(value), "Unreadable entry in the shared known articles (%s): %r; fetching it again", error, value[:80]
         )
         return None
 
 
 def _failure_from(article_id: str, raw: str | bytes) -> Failure:
-    """A shared failure record; one no worker wrote stays a failure (the article is fetched
-    again by its id), with its times reset."""
+    """A shared failure record (JSON with short keys, see _failure_json)."""
     try:
         f = json.loads(raw)
-        failure = Failure(
-            article_id, _text_or_none(f.get("u")), str(f["r"]), str(f["f"]), str(f["l"]), int(f.get("n", 0)),
-            _text_or_none(f.get("g0")), _text_or_none(f.get("g1")), _text_or_none(f.get("x")),
-            _text_or_none(f.get("y")), _text_or_none(f.get("run")),
-        )  # fmt: skip
-        for moment in (failure.first_failed, failure.last_failed, failure.first_gone, failure.last_gone):
-            if moment is not None:
-                _time(moment)
-        return failure
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        _warn_once(
-            f"{article_id} {raw!r}",
-            "Unreadable shared failure record of %s (%s): %r; fetching it again",
-            article_id,
-            error,
-            raw[:80],
-        )
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return Failure(article_id, None, "unreadable", now, now, 0, None, None)
-
-
-#: Unreadable values already warned about: each is read again at every lookup.
-_WARNED: RecentSet[str | bytes] = RecentSet(1000)
-
-
-def _warn_once(value: str | bytes, message: str, *args: object) -> None:
-    if _WARNED.add(value):
-        logger.warning(message, *args)
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+        fields = [
+            f.get(key, 0 if key == "n" else None) for key in ("u", "r", "f", "l", "n", "g0", "g1", "x", "y", "run")
+        ]
+    except (ValueError, AttributeError):
+        fields = [raw]
+    return checked_failure(article_id, fields)
 
 
 def _text(value: str | bytes) -> str:

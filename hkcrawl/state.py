@@ -16,11 +16,16 @@ whatever discovery finds, until one succeeds or :func:`give_up_reason` says stop
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from hkcrawl.recent import RecentSet
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -120,6 +125,48 @@ class GiveUpRule:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+#: Unreadable records already warned about: each is read again at every lookup.
+_WARNED: RecentSet[str] = RecentSet(1000)
+
+
+def warn_once(key: str, message: str, *args: object) -> None:
+    if _WARNED.add(key):
+        logger.warning(message, *args)
+
+
+def checked_failure(article_id: str, fields: Sequence[object]) -> Failure:
+    """A failure record as read back (a SQLite row, a Redis entry), from ``url`` on.
+
+    One no run wrote (a time that is no time, attempts that are no number, missing
+    fields) stays a failure with its times reset: the article is still fetched again by
+    its id, and the give-up rule never meets what it cannot read.
+    """
+    try:
+        url, reason, first, last, attempts, *rest = fields
+        failure = Failure(
+            article_id, _text_or_none(url), str(reason), str(first), str(last), int(attempts),  # type: ignore[call-overload]
+            *(_text_or_none(value) for value in rest[:5]),
+        )  # fmt: skip
+        for moment in (failure.first_failed, failure.last_failed, failure.first_gone, failure.last_gone):
+            if moment is not None:
+                _time(moment)
+        return failure
+    except (ValueError, TypeError, OverflowError) as error:
+        warn_once(
+            f"{article_id} {fields!r}",
+            "Unreadable failure record of %s (%s): %r; fetching it again",
+            article_id,
+            error,
+            repr(fields)[:120],
+        )
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return Failure(article_id, None, "unreadable", now, now, 0, None, None)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def give_up_reason(failure: Failure, rule: GiveUpRule) -> str | None:
@@ -297,7 +344,7 @@ class StateStore:
 
     def failures(self, include_given_up: bool = False) -> list[Failure]:
         query = "SELECT * FROM failures" + ("" if include_given_up else " WHERE gave_up IS NULL")
-        return [Failure(*row) for row in self.db.execute(query + " ORDER BY article_id")]
+        return [checked_failure(row[0], row[1:]) for row in self.db.execute(query + " ORDER BY article_id")]
 
     def give_up(self, rule: GiveUpRule, when: str) -> list[Failure]:
         """Mark the failures the rule gives up on; returns them (with their reason)."""
@@ -335,8 +382,14 @@ class StateStore:
         return row[0] if row else None
 
     def last_run_with_new_articles(self) -> str | None:
-        row = self.db.execute("SELECT max(finished) FROM runs WHERE new > 0").fetchone()
-        return row[0] if row else None
+        """When the latest run that exported something new finished (a value no run wrote is passed over)."""
+        for (finished,) in self.db.execute("SELECT finished FROM runs WHERE new > 0 ORDER BY finished DESC"):
+            try:
+                _time(finished)
+            except (ValueError, TypeError, AttributeError):
+                continue
+            return finished
+        return None
 
     def close(self) -> None:
         self.db.close()

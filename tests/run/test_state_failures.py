@@ -81,3 +81,23 @@ def test_forget_missing_drops_only_what_the_file_lacks(state: StateStore) -> Non
     assert state.forget_missing(held.get) == {"a.jsonl": 1}
     assert state.known("2024110100022") is None
     assert state.known("2024110100011") and state.known("2024110100033")
+
+
+def test_rows_no_run_wrote_are_fetched_again_and_never_stop_a_run(state: StateStore) -> None:
+    """A hand-edited or foreign state: a failure whose times or attempts are unreadable stays a
+    failure (its article is fetched again by id) and the give-up rule passes over it; a run row
+    with an unreadable end time is not "the last run with new articles"."""
+    insert = "INSERT INTO failures VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    state.db.execute(insert, ("2024110100011", None, "http_500", "garbage", "2024", "x", None, None, None, None, None))
+    state.db.execute(insert, ("2024110100022", 5, "http_404", "2024-11-01T00:00:00Z", "2024-11-01T00:00:00Z", 9,
+                              "no time", None, None, None, None))  # fmt: skip
+    state.db.execute(insert, ("2024110100033", "u", "http_500", "2024-11-01T00:00:00Z", "2024-11-02T00:00:00Z", 1,
+                              None, None, None, None, "run-a"))  # fmt: skip
+    failures = {f.article_id: f for f in state.failures()}
+    assert [(f.reason, f.url, f.attempts) for f in failures.values()] == [
+        ("unreadable", None, 0), ("unreadable", None, 0), ("http_500", "u", 1),
+    ]  # fmt: skip
+    assert state.give_up(RULE, "2024-12-01T00:00:00Z") == []
+    state.db.execute("INSERT INTO runs VALUES ('a', '2024-11-01T00:00:00Z', '2024-11-01T01:00:00Z', 'ok', 3, NULL)")
+    state.db.execute("INSERT INTO runs VALUES ('b', 'garbage', 'zzz garbage', 'ok', 5, NULL)")
+    assert state.last_run_with_new_articles() == "2024-11-01T01:00:00Z"
