@@ -37,6 +37,7 @@ import redis
 
 from hkcrawl.redis_url import shown_url
 from hkcrawl.state import (
+    FUTURE_SLACK,
     GONE_REASONS,
     Exported,
     Failure,
@@ -45,6 +46,7 @@ from hkcrawl.state import (
     StateUnavailable,
     checked_failure,
     give_up_reason,
+    plausible_time,
     warn_once,
 )
 
@@ -67,10 +69,14 @@ for i = 2, #ARGV do
 end
 return n
 """
-# Raises the newest 입력 time (ISO text in KST compares as time, as in the SQLite ledger).
+# Raises the newest 입력 time (ISO text in KST compares as time, as in the SQLite ledger);
+# a value no worker wrote (not a time, or past ARGV[2], two days from now) is replaced.
 _NEWEST = """
 local current = redis.call('GET', KEYS[1])
-if not current or ARGV[1] > current then redis.call('SET', KEYS[1], ARGV[1]) end
+if not current or ARGV[1] > current or current > ARGV[2]
+   or not string.match(current, '^%d%d%d%d%-%d%d%-%d%dT') then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
 """
 # The SQLite ledger's ON CONFLICT merge (hkcrawl/state.py record_failures), on the shared record.
 _RECORD_FAILURES = """
@@ -196,6 +202,11 @@ def _failure_from(article_id: str, raw: str | bytes) -> Failure:
     return checked_failure(article_id, fields)
 
 
+def _latest_plausible() -> str:
+    """Two days from now in KST, as the newest-time key compares (ISO text)."""
+    return (datetime.now(KST) + FUTURE_SLACK).isoformat(timespec="seconds")
+
+
 def _text(value: str | bytes) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
@@ -241,7 +252,12 @@ class SharedState:
     @_redis_errors
     def newest_published(self) -> str | None:
         value = self.client.get(self.newest_key)
-        return _text(value) if value is not None else None
+        if value is None:
+            return None
+        if not plausible_time(newest := _text(value)):
+            warn_once(f"newest {newest!r}", "Unreadable newest publication time in Redis: %r; passed over", newest)
+            return None
+        return newest
 
     @_redis_errors
     def mark_exported(self, records: Iterable[Exported], holder: Callable[[str], str]) -> int:
@@ -258,7 +274,7 @@ class SharedState:
             pipe.hdel(self.failures_key, *values)
             pipe.execute()
         if newest:
-            self._newest(keys=[self.newest_key], args=[newest])
+            self._newest(keys=[self.newest_key], args=[newest, _latest_plausible()])
         return len(values)
 
     def _value(self, published: str | None, modified: str | None, holder: str) -> str:
@@ -379,7 +395,7 @@ class SharedState:
                 pipe.execute()
         newest = max((row[1] or "" for row in rows), default="")
         if newest:
-            self._newest(keys=[self.newest_key], args=[newest])
+            self._newest(keys=[self.newest_key], args=[newest, _latest_plausible()])
         return len(values)
 
     @_redis_errors

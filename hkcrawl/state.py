@@ -127,6 +127,22 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+#: Publication times outside these are no real article's (as the extraction's bad_date check).
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)
+
+
+def plausible_time(value: object) -> bool:
+    """An ISO time with its offset, from 1990 to two days from now: what a record can hold."""
+    if not isinstance(value, str):
+        return False
+    try:
+        moment = _time(value)
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and EARLIEST_PLAUSIBLE <= moment <= datetime.now(UTC) + FUTURE_SLACK
+
+
 #: Unreadable records already warned about: each is read again at every lookup.
 _WARNED: RecentSet[str] = RecentSet(1000)
 
@@ -213,8 +229,15 @@ class StateStore:
         return len(self._load())
 
     def newest_published(self) -> str | None:
-        row = self.db.execute("SELECT max(published) FROM articles").fetchone()
-        return row[0] if row else None
+        """The latest 입력 time known; a value no record could hold (a hand edit) is passed over,
+        as it would otherwise stand for "everything is known" in discovery's decisions."""
+        for (published,) in self.db.execute(
+            "SELECT published FROM articles WHERE published IS NOT NULL ORDER BY published DESC"
+        ):
+            if plausible_time(published):
+                return published
+            warn_once(f"newest {published!r}", "Unreadable publication time in the state: %r; passed over", published)
+        return None
 
     def mark_exported(self, records: Iterable[Exported]) -> int:
         """Record exported articles in one transaction (and forget their failures); returns how many."""

@@ -206,3 +206,13 @@ def test_entries_no_worker_wrote_are_fetched_again_not_fatal(open_store, redis_s
     )
     (again,) = [f for f in store.shared.failures() if f.article_id == A1]
     assert (again.reason, again.attempts, again.first_failed) == ("http_500", 1, "2024-11-02T00:00:00Z")
+
+
+def test_a_newest_time_no_worker_wrote_is_passed_over_and_replaced(open_store, redis_server: RedisServer) -> None:
+    store = open_store("a")
+    client = redis_server.client()
+    for bad in ("garbage", "2999-01-01T00:00:00+09:00"):
+        client.set("hankyung:state:newest", bad)
+        assert store.newest_published() is None  # discovery then walks the lists, as on a first run
+        store.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
+        assert store.newest_published() == "2024-11-01T09:00:00+09:00"

@@ -101,3 +101,14 @@ def test_rows_no_run_wrote_are_fetched_again_and_never_stop_a_run(state: StateSt
     state.db.execute("INSERT INTO runs VALUES ('a', '2024-11-01T00:00:00Z', '2024-11-01T01:00:00Z', 'ok', 3, NULL)")
     state.db.execute("INSERT INTO runs VALUES ('b', 'garbage', 'zzz garbage', 'ok', 5, NULL)")
     assert state.last_run_with_new_articles() == "2024-11-01T01:00:00Z"
+
+
+def test_an_implausible_publication_time_never_stands_for_the_newest_known(state: StateStore) -> None:
+    """Discovery reads "newest known" as "everything older was seen": a hand-edited value
+    sorting above every real time ("garbage", year 2999) must not be it."""
+    records = [Exported(aid, published, None, None, "2024-11-01T03:00:00Z", "f.jsonl") for aid, published in (
+        ("2024110100011", "2024-11-01T09:00:00+09:00"), ("2024110100022", "garbage"),
+        ("2024110100033", "2999-01-01T00:00:00+09:00"),
+    )]  # fmt: skip
+    state.mark_exported(records)
+    assert state.newest_published() == "2024-11-01T09:00:00+09:00"
