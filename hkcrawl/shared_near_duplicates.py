@@ -117,6 +117,10 @@ def _body_hash_key(body_hash: str | None) -> bytes:
     return hashlib.sha256(body_hash.encode("utf-8")).digest()[:_BODY_HASH_BYTES]
 
 
+#: What decoding a stored value no worker wrote raises.
+_DECODING_ERRORS = (ValueError, IndexError, TypeError, struct.error)
+
+
 def _entry(raw: bytes) -> tuple[int, np.ndarray | None, str]:
     """``(published, signature or None, article id)`` of a stored entry."""
     published = _unpacked_published(raw)
@@ -173,9 +177,20 @@ class SharedNearDuplicateIndex:
             return call()
         except redis.RedisError as error:
             message = " ".join(str(error).split()) or type(error).__name__
+            if isinstance(error, redis.ResponseError) and "user_script" in message:
+                raise self._unreadable(what, message) from error  # a script met values it never wrote
             raise SharedIndexError(
                 f"Redis near-duplicate index at {shown_url(self.url) or 'Redis'}: {what} failed ({message})"
             ) from error
+
+    def _unreadable(self, what: str, detail: str) -> SharedIndexError:
+        """The index holds values no worker wrote: every worker would fail the same way until
+        it is emptied (it refills as workers add articles; copies of older ones go unseen)."""
+        return SharedIndexError(
+            f"Redis near-duplicate index at {shown_url(self.url) or 'Redis'} holds values no worker wrote "
+            f"({what}: {detail}): delete its keys, e.g. redis-cli --scan --pattern '{self.key_prefix}*' "
+            f"| xargs redis-cli del"
+        )
 
     def check_config(self) -> None:
         """Record this worker's settings in ``nd:config``, or refuse the index another layout built."""
@@ -215,11 +230,14 @@ class SharedNearDuplicateIndex:
             self.hash_shards,
         ]
         reply = self._call("adding an article", lambda: self._match_add(keys=[self.key_prefix], args=arguments))
-        seq, previous = int(reply[0]), reply[1]
-        same_body = None
-        if previous:
-            same_body = (previous[4:].decode("utf-8"), _unpacked_published(previous))
-        matches = self._matches(values.astype(np.uint16) if indexed else None, reply[2:], exclude=None)
+        try:
+            seq, previous = int(reply[0]), reply[1]
+            same_body = None
+            if previous:
+                same_body = (previous[4:].decode("utf-8"), _unpacked_published(previous))
+            matches = self._matches(values.astype(np.uint16) if indexed else None, reply[2:], exclude=None)
+        except _DECODING_ERRORS as error:
+            raise self._unreadable("adding an article", f"{type(error).__name__}: {error}") from error
         return Added(seq, matches, same_body)
 
     def matches_of(self, match: Match, exclude: int) -> list[Match]:
@@ -232,8 +250,11 @@ class SharedNearDuplicateIndex:
         )
         if not reply:
             return []
-        _, sig, _ = _entry(reply[0])
-        return self._matches(sig, reply[1:], exclude)
+        try:
+            _, sig, _ = _entry(reply[0])
+            return self._matches(sig, reply[1:], exclude)
+        except _DECODING_ERRORS as error:
+            raise self._unreadable("reading an article's matches", f"{type(error).__name__}: {error}") from error
 
     def _matches(self, sig: np.ndarray | None, flat: list[Any], exclude: int | None) -> list[Match]:
         if sig is None:

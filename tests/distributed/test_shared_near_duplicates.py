@@ -173,6 +173,22 @@ def test_other_settings_are_refused(redis_url: str) -> None:
         _shared(redis_url, window=2000)
 
 
+@pytest.mark.parametrize("damage", ["entries", "buckets", "oldest"])
+def test_values_no_worker_wrote_fail_in_one_line_that_says_what_to_do(damage: str, redis_url: str) -> None:
+    index = _shared(redis_url, window=3)
+    for article_id, body, published, _ in STORIES[:3]:
+        index.match_and_add(article_id, SIGNATURES[article_id], published_minutes(published), body_hash(body))
+    client = redis.Redis.from_url(redis_url)
+    if damage == "oldest":
+        client.set("hankyung:nd:oldest", "zz")
+    for key in client.keys(f"hankyung:nd:{damage[0]}*") if damage != "oldest" else []:
+        for field in client.hkeys(key):
+            client.hset(key, field, b"\xff\x01")
+    article_id, body, published, _ = STORIES[0]  # its buckets are the damaged ones
+    with pytest.raises(SharedIndexError, match=r"holds values no worker wrote .*delete its keys"):
+        index.match_and_add("2099010100011", SIGNATURES[article_id], published_minutes(published), body_hash(body))
+
+
 def test_redis_unreachable_fails_the_run_in_one_line(tmp_path: Path, unused_redis_url: str) -> None:
     pipeline, _ = _pipeline(tmp_path, HKCRAWL_REDIS_URL=unused_redis_url)
     assert pipeline.run.failed
