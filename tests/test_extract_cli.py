@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import pytest
 
-from hkcrawl import cli, record
+from hkcrawl import cli, extract, record
 from hkcrawl.items import Image
 from hkcrawl.pages.article import ParseResult, parse_article
 from tests.conftest import ARTICLE_FIXTURES, ROOT, serving
@@ -214,7 +214,7 @@ def test_a_record_the_schema_refuses_is_reported(monkeypatch, capsys) -> None:
         return parsed
 
     monkeypatch.setattr(record, "parse_article", leaky_parse)
-    code = cli.extract_command(argparse.Namespace(source=str(SEED), url=None, base_url="", timeout=1.0))
+    code = extract.extract_command(argparse.Namespace(source=str(SEED), url=None, base_url="", timeout=1.0))
     assert code == 1
     err = capsys.readouterr().err
     assert "hkcrawl extract: the crawl would drop this record: $.images[0].url: " in err
@@ -224,8 +224,8 @@ def test_an_unexpected_bug_is_one_line_and_exit_2(monkeypatch, capsys) -> None:
     def broken(*args: object) -> None:
         raise KeyError("something nobody planned for\nsecond line")
 
-    monkeypatch.setattr(cli, "build_record", broken)
-    code = cli.extract_command(argparse.Namespace(source=str(SEED), url=None, base_url="", timeout=1.0))
+    monkeypatch.setattr(extract, "build_record", broken)
+    code = extract.extract_command(argparse.Namespace(source=str(SEED), url=None, base_url="", timeout=1.0))
     assert code == 2
     err = capsys.readouterr().err
     assert err == "hkcrawl extract: internal error: KeyError: 'something nobody planned for\\nsecond line'\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,20 +17,20 @@ from twisted.python.failure import Failure
 
 from hkcrawl import discovery, urls
 from hkcrawl.browser import BrowserNotFound, find_chromium, playwright_settings
-from hkcrawl.discovery import Decision
 from hkcrawl.items import Article
 from hkcrawl.outcomes import failure_reason, looks_truncated
 from hkcrawl.pages import article as article_page
 from hkcrawl.pages.listing import Listing, parse_all_news, parse_rss, parse_section_list, parse_sitemap
-from hkcrawl.pages.text import KST
 from hkcrawl.recent import DEFAULT_SIZE, RecentSet
 from hkcrawl.record import utc_now
 from hkcrawl.run import Run
-from hkcrawl.sections import FEEDS, PREMIUM_PATHS
 from hkcrawl.spiders.arguments import NAMES, SpiderArguments, parse_arguments
+from hkcrawl.spiders.failures import FailureHandling
+from hkcrawl.spiders.filters import LinkFilters
+from hkcrawl.spiders.requests import SpiderRequests, asked_url
 
 
-class HankyungSpider(scrapy.Spider):
+class HankyungSpider(discovery.CostAwareDiscovery, SpiderRequests, LinkFilters, FailureHandling, scrapy.Spider):
     """Crawl hankyung.com articles.
 
     Arguments (``-a name=value``):
@@ -57,10 +57,6 @@ class HankyungSpider(scrapy.Spider):
     """
 
     name = "hankyung"
-    #: Article ids the latest sitemap listed: what the canary page is checked against.
-    _sitemap_listed: frozenset[str] = frozenset()
-    #: True while the list walk waits for the latest sitemap's verdict (hkcrawl/discovery.py).
-    _deferred_walk = False
 
     def __init__(self, **kwargs: Any) -> None:
         own = {name: kwargs.pop(name) for name in NAMES if name in kwargs}
@@ -144,16 +140,6 @@ class HankyungSpider(scrapy.Spider):
     def _count_exported(self) -> None:
         self.exported += 1
 
-    def _on_request_dropped(self, request: scrapy.Request) -> None:
-        """A redirect chain that came back to a URL it had fetched (A -> A, A -> B -> A) is
-        dropped by Scrapy's duplicate filter with neither callback nor errback: without this,
-        the page would vanish with only a dupefilter count. (Another URL form redirecting to
-        an article already fetched is no loop: its chain does not hold the URL.)"""
-        chain = request.meta.get("redirect_urls") or []
-        if request.url not in chain:
-            return
-        self._request_failed(request, "redirect_loop", f"redirected back to {request.url}")
-
     # Cached: asked for every link of every list page; settings are frozen by then.
     @cached_property
     def base_url(self) -> str:
@@ -211,20 +197,6 @@ class HankyungSpider(scrapy.Spider):
                 self.run.retried.append(article_id)
                 yield request
 
-    def _discovery_requests(self) -> Iterator[scrapy.Request]:
-        self._sitemap_listed = frozenset()
-        self._deferred_walk = False
-        decision = self._decision_before_sitemap()
-        if decision is not None:
-            self._note_decision(decision)
-        for request in self._sitemap_requests():
-            if request.cb_kwargs["kind"] == "latest-sitemap" and self._deferred_walk:
-                request = request.replace(errback=self._on_deciding_error)
-            yield request
-        if not self._deferred_walk:
-            yield from self._list_walk()
-        yield from self._feed_requests()
-
     def seed_requests(self) -> Iterator[scrapy.Request]:
         """What a seeded shared crawl starts from (``hkcrawl seed``): this spider's discovery
         requests for its arguments, without a run of its own (no retries, no cost decision:
@@ -233,158 +205,11 @@ class HankyungSpider(scrapy.Spider):
         yield from self._list_walk()
         yield from self._feed_requests()
 
-    def _sitemap_requests(self) -> Iterator[scrapy.Request]:
-        """The daily sitemap of every day in since..until; without since, the latest sitemap."""
-        if "sitemap" not in self.discovery:
-            return
-        if not self.since:
-            yield self._list_request(f"{self.base_url}/sitemap/latest-article.xml", "latest-sitemap")
-            return
-        day, last = self.since, self.until or datetime.now(KST).date()
-        while day <= last:
-            yield self._list_request(f"{self.base_url}/sitemap/daily-article/{day:%Y%m%d}.xml", "sitemap")
-            day += timedelta(days=1)
-
-    def _feed_requests(self) -> Iterator[scrapy.Request]:
-        if "feeds" in self.discovery:
-            for feed in FEEDS:
-                yield self._list_request(f"{self.base_url}/feed/{feed}", "feed")
-
-    def _list_walk(self, all_news_again: bool = False) -> Iterator[scrapy.Request]:
-        """The first page of each list asked for; paging goes on in parse_listing.
-        ``all_news_again``: /all-news was fetched as the canary and failed, so ask anew."""
-        base = self.base_url
-        if "all-news" in self.discovery:
-            request = self._list_request(f"{base}/all-news", "all-news", page=1)
-            yield request.replace(dont_filter=True) if all_news_again else request
-        if "sections" in self.discovery:
-            for path in self.list_paths:
-                yield self._list_request(f"{base}{path}", "section", page=1)
-
-    # -- what discovery costs ------------------------------------------------------
-    def _decision_before_sitemap(self) -> Decision | None:
-        """Whether the list walk can wait for the latest sitemap (then ``_deferred_walk``),
-        or None when there is nothing to decide (no sitemap, no lists, a date range)."""
-        walk = {"sections", "all-news"} & set(self.discovery)
-        if "sitemap" not in self.discovery or not walk or self.since or self.until:
-            return None
-        run = self.run
-        known = run.newest_known if run.state is not None else None
-        decision = discovery.before_sitemap(self.settings.get("HKCRAWL_DISCOVERY"), known, run.last_run_status)
-        self._deferred_walk = decision is None
-        return decision
-
-    def _note_decision(self, decision: Decision) -> None:
-        self.crawler.stats.inc_value(f"hkcrawl/discovery/{decision.name}")
-        what = "walking the section lists" if decision.walk_lists else "not walking the section lists"
-        self.logger.info("Discovery: %s (%s): %s", decision.name, decision.why, what)
-
-    def _after_latest_sitemap(self, listing: Listing) -> Iterator[scrapy.Request]:
-        """The deferred walk's verdict: the canary page (/all-news) when the sitemap reaches
-        back past the newest known article, else the walk."""
-        self._deferred_walk = False
-        self._sitemap_listed = frozenset(link.article_id for link in listing.links)
-        decision = discovery.after_sitemap(self.run.newest_known or "", (link.published for link in listing.links))
-        self._note_decision(decision)
-        if decision.walk_lists:
-            yield from self._list_walk()
-            return
-        if "sections" in self.discovery:
-            self.crawler.stats.inc_value("hkcrawl/discovery/lists_skipped", len(self.list_paths))
-        canary = self._list_request(f"{self.base_url}/all-news", "all-news", page=1)
-        yield canary.replace(errback=self._on_deciding_error, meta={**canary.meta, "hkcrawl_canary": True})
-
-    def _after_canary(self, listing: Listing) -> list[scrapy.Request] | None:
-        """None when every article on /all-news is known or in the sitemap. Else the sitemap
-        misses articles this time, and the lists are walked (this page is /all-news's first)."""
-        retried = set(self.run.retried)
-        unlisted = [
-            link.article_id
-            for link in listing.links
-            if link.article_id not in self._sitemap_listed
-            and link.article_id not in retried
-            and self._rejection(link.url) is None
-            and self.run.known(link.article_id) is None
-        ]
-        decision = discovery.sitemap_gap(unlisted)
-        if decision is None:
-            self.crawler.stats.inc_value("hkcrawl/discovery/canary_ok")
-            return None
-        self._note_decision(decision)
-        self.logger.warning("The latest sitemap misses articles: %s", decision.why)
-        # This page is /all-news's first: its paging follows in parse_listing if it was asked for.
-        return [request for request in self._list_walk() if request.cb_kwargs["kind"] != "all-news"]
-
-    def _on_deciding_error(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """The latest sitemap or the canary page failed: nothing vouches for the sitemap, so walk the lists."""
-        self.on_error(failure)
-        canary = bool(failure.request.meta.get("hkcrawl_canary"))
-        self._deferred_walk = False
-        self._note_decision(
-            Decision("canary_failed" if canary else "sitemap_failed", True, f"{failure.request.url} failed")
-        )
-        yield from self._list_walk(all_news_again=canary)
-
-    def _list_request(self, url: str, kind: str, page: int | None = None) -> scrapy.Request:
-        paged = f"{url}?page={page}" if page and page > 1 else url
-        return scrapy.Request(
-            paged,
-            callback=self.parse_listing,
-            errback=self.on_error,
-            cb_kwargs={"kind": kind, "list_url": url, "page": page},
-            # Lists are read before articles: they decide what else exists.
-            priority=10,
-        )
-
-    def _article_request(self, article_id: str, depth: int) -> scrapy.Request | None:
-        """The request for an article, or None when this crawl already asked for it.
-
-        Each article is linked from several lists, sitemaps and related blocks;
-        Scrapy's dupefilter would drop the repeats too, but only after building,
-        fingerprinting and refer-ing each one (a tenth of the crawl's CPU).
-        """
-        if article_id in self.requested_ids:
-            return None
-        self.requested_ids.add(article_id)
-        url = f"{self.base_url}/article/{article_id}"
-        if not self.shared_frontier:
-            self.run.article_requested(article_id, url)
-        return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.on_error,
-            cb_kwargs={"depth": depth},
-            meta={**self._article_meta(), "hkcrawl_article_id": article_id},
-        )
-
-    def _article_meta(self) -> dict[str, Any]:
-        # render=always: every article page through the browser from the start.
-        return self._render_meta() if self.render == "always" and self.can_render else {}
-
-    def _render_meta(self) -> dict[str, Any]:
-        wait_until = self.settings.get("HKCRAWL_RENDER_WAIT_UNTIL")
-        return {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": wait_until}}
-
-    def _rejection(self, url: str) -> str | None:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return "malformed: not a URL"
-        if parts.scheme not in ("http", "https"):
-            return f"bad_scheme: only http(s) is fetched, not {parts.scheme or 'none'!r}"
-        if parts.hostname not in self.allowed_hosts:
-            return f"off_site: {parts.hostname} is not a hankyung.com article host"
-        if parts.path.startswith(PREMIUM_PATHS):
-            return "premium: member-only area"
-        if urls.article_id_from_url(url) is None:
-            return "not_article_url: no article id in the URL"
-        return None
-
     # -- lists ------------------------------------------------------------------
     async def parse_listing(self, response: Response, kind: str, list_url: str, page: int | None) -> AsyncIterator:
         stats = self.crawler.stats
         stats.inc_value(f"hkcrawl/lists/{kind}")
-        self.run.url_done(_asked_url(response.request), ok=True)
+        self.run.url_done(asked_url(response.request), ok=True)
         try:
             text = response.text
         except AttributeError:  # not a text response (binary, or an empty body)
@@ -463,7 +288,7 @@ class HankyungSpider(scrapy.Spider):
     async def parse_article(self, response: Response, depth: int = 0) -> AsyncIterator:
         if self._limit_reached():
             raise CloseSpider("max_articles")
-        asked = _asked_url(response.request)
+        asked = asked_url(response.request)
         article_id = response.meta.get("hkcrawl_article_id") or urls.article_id_from_url(asked)
         if "dataloss" in response.flags or looks_truncated(response.body):
             # A body cut short is a failed fetch, never a complete record (a server that
@@ -507,53 +332,6 @@ class HankyungSpider(scrapy.Spider):
         for output in self._export(result.article, depth):
             yield output
 
-    def _article_failed(self, article_id: str | None, url: str, reason: str, detail: str) -> None:
-        self.crawler.stats.inc_value(f"hkcrawl/errors/{reason}")
-        self.logger.error("Failed %s: %s: %s", url, reason, detail)
-        self.run.url_done(url, ok=False)
-        if article_id:
-            self.run.article_failed(article_id, url, reason)
-
-    def _render_request(self, response: Response, depth: int, plain: Article) -> scrapy.Request | None:
-        """The same page again through Chromium, or None to keep the plain record."""
-        stats = self.crawler.stats
-        if self.render == "never":
-            return None
-        if not self.can_render:
-            stats.inc_value("hkcrawl/render/unavailable")
-            return None
-        # A misdetection must not turn the crawl into a browser crawl: at most
-        # HKCRAWL_RENDER_MAX_SHARE of the article pages (after a first few) go to the browser.
-        pages = stats.get_value("hkcrawl/pages/article", 0) + 1
-        budget = max(
-            self.settings.getint("HKCRAWL_RENDER_MIN_BUDGET"),
-            pages * self.settings.getfloat("HKCRAWL_RENDER_MAX_SHARE"),
-        )
-        if stats.get_value("hkcrawl/render/requested", 0) >= budget:
-            stats.inc_value("hkcrawl/render/over_budget")
-            return None
-        stats.inc_value("hkcrawl/render/requested")
-        return scrapy.Request(
-            response.url,
-            callback=self.parse_article,
-            errback=self.on_render_error,
-            cb_kwargs={"depth": depth},
-            meta={**self._render_meta(), "hkcrawl_plain_article": plain},
-            dont_filter=True,
-            priority=5,
-        )
-
-    def on_render_error(self, failure: Failure) -> Iterable:
-        """The browser failed: export what the plain page gave rather than nothing."""
-        self.crawler.stats.inc_value("hkcrawl/render/failed")
-        self.logger.warning(
-            "Rendering failed for %s (%s): exporting the plain page", failure.request.url, failure.getErrorMessage()
-        )
-        plain = failure.request.meta.get("hkcrawl_plain_article")
-        if plain is not None:
-            self.run.url_done(_asked_url(failure.request), ok=True)
-            yield from self._export(plain, failure.request.cb_kwargs.get("depth", 0))
-
     def _export(self, article: Article, depth: int) -> Iterable:
         self.crawler.stats.inc_value("hkcrawl/pages/article")
         if self._published_outside_range(article):
@@ -580,44 +358,6 @@ class HankyungSpider(scrapy.Spider):
                     if request := self._article_request(article_id, depth=depth + 1):
                         yield request
 
-    def _outside_range(self, day: date) -> bool:
-        return bool((self.since and day < self.since) or (self.until and day > self.until))
-
-    def _id_outside_range(self, article_id: str) -> bool:
-        """By the id's date (its first 8 digits are the publication day, hankyung-site.md §1.1)."""
-        if not (self.since or self.until):
-            return False
-        try:
-            day = date(int(article_id[:4]), int(article_id[4:6]), int(article_id[6:8]))
-        except ValueError:
-            return False  # not a date after all: the record's own date decides
-        return self._outside_range(day)
-
-    def _published_outside_range(self, article: Article) -> bool:
-        """By the record's 입력 time, in KST (a record without one is the validator's to drop)."""
-        if not (self.since or self.until) or not article.datePublished:
-            return False
-        try:
-            published = datetime.fromisoformat(article.datePublished)
-        except ValueError:
-            return False
-        day = (published.astimezone(KST) if published.tzinfo else published).date()
-        return self._outside_range(day)
-
-    def _already_exported(self, article_id: str, modified: str | None) -> bool:
-        """Known from an earlier run, and not modified since (as far as the link tells)."""
-        known = self.run.known(article_id)
-        if known is None:
-            return False
-        if modified and modified > (known.modified or known.published or ""):
-            self.crawler.stats.inc_value("hkcrawl/links/modified")
-            return False
-        self.crawler.stats.inc_value("hkcrawl/links/known")
-        return True
-
-    def _limit_reached(self) -> bool:
-        return self.max_articles is not None and self.exported >= self.max_articles
-
     def on_error(self, failure: Failure) -> None:
         """A request that finally failed (after retries): counted by reason; an article is
         remembered and fetched again by later runs. Refusals by policy (robots.txt) are not errors."""
@@ -628,17 +368,6 @@ class HankyungSpider(scrapy.Spider):
             return
         self._request_failed(request, reason, failure.getErrorMessage())
 
-    def _request_failed(self, request: scrapy.Request, reason: str, detail: str) -> None:
-        """Count a finally failed request; an article's is also remembered to fetch again."""
-        asked = _asked_url(request)
-        article_id = request.meta.get("hkcrawl_article_id")
-        if article_id or request.callback == self.parse_article:
-            self._article_failed(article_id or urls.article_id_from_url(asked), asked, reason, detail)
-            return
-        self.crawler.stats.inc_value(f"hkcrawl/errors/{reason}")
-        self.logger.error("Failed %s: %s: %s", asked, reason, detail)
-        self.run.url_done(asked, ok=False)
-
 
 _LIST_PARSERS = {
     "section": parse_section_list,
@@ -647,9 +376,3 @@ _LIST_PARSERS = {
     "latest-sitemap": parse_sitemap,
     "feed": parse_rss,
 }
-
-
-def _asked_url(request: scrapy.Request) -> str:
-    """The URL the spider asked for, before any redirect: one URL however it ends."""
-    redirects = request.meta.get("redirect_urls")
-    return redirects[0] if redirects else request.url
