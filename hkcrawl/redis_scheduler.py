@@ -40,7 +40,7 @@ from twisted.internet import task
 
 from hkcrawl import urls
 from hkcrawl.frontier import BUSY_KEY, Crawl, Frontier
-from hkcrawl.redis_url import shown_url
+from hkcrawl.redis_url import redis_failure
 from hkcrawl.run import CHECKPOINTED, Run
 
 logger = logging.getLogger(__name__)
@@ -223,11 +223,8 @@ class SharedScheduler(Scheduler):
         self.lost = True
         if self._refresh is not None and self._refresh.running:
             self._refresh.stop()
-        url = shown_url(self.crawler.settings.get("REDIS_URL") or "")
         run = Run.of(self.crawler)
-        gone = isinstance(error, (redis.ConnectionError, redis.TimeoutError))
-        what = "is unreachable" if gone else f"failed ({type(error).__name__})"
-        run.fail(f"Redis at {url} {what} ({error}): start the workers again once it is back")
+        run.fail(redis_failure(self.crawler.settings.get("REDIS_URL") or "", error))
         dropped = run.take_back({article_id for article_id in self.holding.values() if article_id})
         if dropped:
             logger.warning("Took back %d record(s) whose requests will be fetched again", dropped)

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hkcrawl.near_duplicate_lua import MATCH_ADD, NEIGHBOURS
-from hkcrawl.redis_url import shown_url
+from hkcrawl.redis_url import redis_failure, shown_url
 from hkcrawl.similarity import _EMPTY_VALUE, MAX_CHAIN, NUM_PERM, Match, Signature, _banding, _values
 
 if TYPE_CHECKING:
@@ -179,9 +179,7 @@ class SharedNearDuplicateIndex:
             message = " ".join(str(error).split()) or type(error).__name__
             if isinstance(error, redis.ResponseError) and "user_script" in message:
                 raise self._unreadable(what, message) from error  # a script met values it never wrote
-            raise SharedIndexError(
-                f"Redis near-duplicate index at {shown_url(self.url) or 'Redis'}: {what} failed ({message})"
-            ) from error
+            raise SharedIndexError(redis_failure(self.url, error, f"near-duplicate index, {what}")) from error
 
     def _unreadable(self, what: str, detail: str) -> SharedIndexError:
         """The index holds values no worker wrote: every worker would fail the same way until

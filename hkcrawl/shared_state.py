@@ -35,7 +35,7 @@ from typing import ParamSpec, TypeVar
 
 import redis
 
-from hkcrawl.redis_url import shown_url
+from hkcrawl.redis_url import redis_failure, shown_url
 from hkcrawl.state import (
     FUTURE_SLACK,
     GONE_REASONS,
@@ -134,16 +134,10 @@ def _redis_errors(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except redis.RedisError as error:
-            shared.broken = redis_failure(shared.safe_url, error)
+            shared.broken = redis_failure(shared.safe_url, error, "shared run state")
             raise StateUnavailable(shared.broken) from error
 
     return guarded
-
-
-def redis_failure(url: str, error: BaseException) -> str:
-    """The run's one-line reason for a Redis error: which Redis (no password), what went wrong."""
-    detail = " ".join(str(error).split())
-    return f"Redis at {shown_url(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
 def pack_time(value: str | None) -> str:

@@ -156,7 +156,8 @@ def test_redis_errors_are_one_line_naming_redis_and_stop_further_calls(open_stor
     a.mark_exported([_record(A1, "2024-11-01T09:00:00+09:00")])
     a.record_failures([(A2, "u2", "http_500")], "2024-11-01T00:00:00Z", "run-1")
     message = a.problem() or ""
-    assert message.startswith(f"Redis at {redis_server.url}: ") and "\n" not in message, message
+    assert message.startswith(f"Redis at {redis_server.url} is unreachable (shared run state: ConnectionError"), message
+    assert "\n" not in message and message.endswith("start the workers again once it is back"), message
     # The worker's own ledger keeps everything, for the rerun to publish.
     assert [row[0] for row in a.db.execute("SELECT article_id FROM articles")] == [A1]
     assert [row[0] for row in a.db.execute("SELECT article_id FROM failures")] == [A2]
