@@ -15,7 +15,7 @@ import redis
 
 from hkcrawl.output import dead_part_files, recover_part_file
 from hkcrawl.replica import ReplicaServer, SiteModel
-from tests.distributed.workers import crawl_record, log_of, start_worker, wait_for
+from tests.distributed.workers import ALONE_PACE, crawl_record, log_of, start_worker, wait_for
 from tests.e2e.conftest import finished_ids
 
 #: Short lives, so a dead worker is noticed within seconds, and every record checkpointed at
@@ -44,7 +44,7 @@ def test_stopped_worker_resumes_the_crawl(replica: ReplicaServer, redis_url: str
     stopped_with = Counter(finished_ids(tmp_path / "worker"))
     assert stopped_with and max(stopped_with.values()) == 1
 
-    again = start_worker(replica.base_url, home, redis_url)
+    again = start_worker(replica.base_url, home, redis_url, settings=ALONE_PACE)  # alone: no need to pace
     assert again.wait(timeout=240) == 0, log_of(home)[-3000:]
     assert f"Joined crawl {crawl['id']}" in log_of(home)
     assert crawl_record(client)["status"] == "ok"

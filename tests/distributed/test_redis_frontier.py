@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from hkcrawl.replica import ReplicaServer, SiteModel
-from tests.distributed.workers import start_worker
+from tests.distributed.workers import ALONE_PACE, start_worker
 from tests.e2e.conftest import finished_ids, run_crawl
 
 WORKERS = 3
@@ -52,7 +52,7 @@ def test_workers_share_one_frontier(replica: ReplicaServer, redis_url: str, tmp_
     # A worker started later (a cron run) begins a new crawl: the list pages are fetched
     # again, and no article page: the shared run state knows every one of them.
     replica.log.clear()
-    late = start_worker(replica.base_url, tmp_path / "late", redis_url)
+    late = start_worker(replica.base_url, tmp_path / "late", redis_url, settings=ALONE_PACE)  # alone
     code = late.wait(timeout=240)
     log = (tmp_path / "late" / "crawl.log").read_text(errors="replace")
     assert code == 0, log[-3000:]

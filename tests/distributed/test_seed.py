@@ -27,7 +27,7 @@ def _iso(day: str) -> str:
 
 
 def test_seeded_range_is_all_the_workers_export(redis_url: str, tmp_path: Path) -> None:
-    with ReplicaServer(SiteModel(articles=200, days=7)) as replica:
+    with ReplicaServer(SiteModel(articles=105, days=7)) as replica:  # ~15 a day: ~40 seeded
         days = sorted(replica.model.days_with_articles())[2:5]
         since, until = _iso(days[0]), _iso(days[-1])
         seed = _seed("--redis", redis_url, "--since", since, "--until", until, "--base-url", replica.base_url)

@@ -18,11 +18,15 @@ import pytest
 
 from hkcrawl.replica import ReplicaServer, SiteModel
 from tests.distributed.conftest import RedisServer, start_worker
+from tests.distributed.workers import ALONE_PACE
 from tests.e2e.conftest import finished_ids, finished_records, reports
 
 FULL = ("-a", "max_pages=1000")
 #: One worker at a time here: no need for the shared test's slow pace.
-QUICK = {"DOWNLOAD_DELAY": "0.01", "CONCURRENT_REQUESTS": "4", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+QUICK = ALONE_PACE
+#: The worker Redis lost never left: with Redis keeping its data, the rerun waits for that worker's
+#: heartbeat to expire before it may close (as in production, at 30 s): short lives, same path.
+SHORT_LIVES = {"HKCRAWL_REDIS_WORKER_TTL": "3", "HKCRAWL_REDIS_BUSY_TTL": "3"}
 
 
 @pytest.fixture
@@ -144,7 +148,7 @@ def test_redis_going_away_fails_the_worker_and_a_rerun_loses_nothing(
         home = tmp_path / "a"
         worker = start_worker(
             replica.base_url, home, server.url, *FULL,
-            HKCRAWL_CHECKPOINT_ITEMS="5", DOWNLOAD_DELAY="0.05",
+            HKCRAWL_CHECKPOINT_ITEMS="5", DOWNLOAD_DELAY="0.05", **SHORT_LIVES,
         )  # fmt: skip
         _wait_for_lines(home / "data" / "hankyung", 12, time.monotonic() + 120)
         server.stop()
@@ -164,7 +168,7 @@ def test_redis_going_away_fails_the_worker_and_a_rerun_loses_nothing(
                 leftover.unlink() if leftover.is_file() else None
         server.start()
         _new_crawl(server)
-        code, log = _crawl(replica, home, server.url)
+        code, log = _crawl(replica, home, server.url, **SHORT_LIVES)
         assert code == 0, log[-3000:]
         assert Counter(finished_ids(home)) == Counter(replica.model.ids())
     finally:

@@ -15,6 +15,10 @@ from hkcrawl.demo import crawl_environment, local_crawl_command
 #: Every worker started, so a test that fails half-way leaves none running (conftest ends them).
 STARTED: list[subprocess.Popen[str]] = []
 
+#: The pace for a worker with nobody to share its work with (one at a time, or a rerun whose
+#: sharing is not what the test checks): the shared pace below would only add time.
+ALONE_PACE = {"DOWNLOAD_DELAY": "0.01", "CONCURRENT_REQUESTS": "4", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+
 ARGUMENTS = ("-a", "discover=all-news", "-a", "max_pages=1000", "-a", "related_depth=0", "-a", "render=never")
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -137,6 +139,57 @@ def run_crawl(
     raw = output.read_bytes() if output is not None and output.exists() else b""
     items = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     return CrawlRun(proc.returncode, proc.stderr, items, raw)
+
+
+#: The arguments of a scheduled run's first, full crawl.
+FULL = ["-a", "max_pages=1000"]
+
+
+@dataclass
+class FirstRuns:
+    """A first full run with the replica's clock held back, crawled once per site and hold-back
+    in the session; each test gets its own copy of that run's files and state.
+
+    The run is deterministic (same site model, same clock, same arguments), so crawling it again
+    for every test that starts from it proved nothing more and cost a 300-article crawl each.
+    Only a pristine replica qualifies (clock never moved, nothing modified, no faults): any other
+    is crawled afresh.
+    """
+
+    folder: Path
+    done: dict[tuple, Path] = field(default_factory=dict)
+
+    def __call__(self, replica: ReplicaServer, work: Path, held_back: timedelta) -> set[str]:
+        """``work`` as after that run; the replica's clock put back and its log cleared.
+        Returns the ids the run saw (every article published by then)."""
+        model = replica.model
+        pristine = model.version == 0 and replica.faults is None
+        end = model.now
+        model.now = end - held_back
+        seen = set(model.ids())
+        key = (model.seed, model.end, model.days, model.page_size, model.source_wrap, tuple(model.ids()), held_back)
+        if pristine and key in self.done:
+            shutil.copytree(self.done[key], work, dirs_exist_ok=True)  # copy2: times kept, as the state checks
+        else:
+            first = run_crawl(FULL, replica.base_url, work, None)
+            assert first.returncode == 0, first.log[-2000:]
+            if pristine:
+                self.done[key] = shutil.copytree(work, self.folder / f"run{len(self.done)}")
+        assert set(finished_ids(work)) == seen
+        model.now = end
+        replica.log.clear()
+        return seen
+
+
+@pytest.fixture(scope="session")
+def _first_runs(tmp_path_factory: pytest.TempPathFactory) -> FirstRuns:
+    return FirstRuns(tmp_path_factory.mktemp("first-runs"))
+
+
+@pytest.fixture
+def first_run(_first_runs: FirstRuns) -> FirstRuns:
+    """``first_run(replica, work, held_back)``: ``work`` as after a full first run (FirstRuns)."""
+    return _first_runs
 
 
 def finished_ids(work: Path) -> list[str]:

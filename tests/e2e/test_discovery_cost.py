@@ -19,9 +19,7 @@ import pytest
 from hkcrawl import settings as project_settings
 from hkcrawl.replica import ReplicaServer, SiteModel
 from hkcrawl.replica.server import Response
-from tests.e2e.conftest import finished_ids, reports, run_crawl
-
-FULL = ["-a", "max_pages=1000"]
+from tests.e2e.conftest import FULL, FirstRuns, finished_ids, reports, run_crawl
 
 
 def _lists(replica: ReplicaServer) -> list[str]:
@@ -29,25 +27,11 @@ def _lists(replica: ReplicaServer) -> list[str]:
     return [r.path for r in replica.log.records if not r.path.startswith("/article/")]
 
 
-def _first_run(replica: ReplicaServer, work: Path, held_back: timedelta) -> set[str]:
-    """A full first run with the clock held back; the clock is then put back. Returns what it saw."""
-    model = replica.model
-    end = model.now
-    model.now = end - held_back
-    first = run_crawl(FULL, replica.base_url, work, None)
-    assert first.returncode == 0, first.log[-2000:]
-    seen = set(model.ids())
-    assert set(finished_ids(work)) == seen
-    model.now = end
-    replica.log.clear()
-    return seen
-
-
 def test_steady_state_run_fetches_the_sitemaps_one_list_page_and_what_is_new(
-    replica: ReplicaServer, tmp_path: Path
+    replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns
 ) -> None:
     model = replica.model
-    before = _first_run(replica, tmp_path, timedelta(hours=6))
+    before = first_run(replica, tmp_path, timedelta(hours=6))
     second = run_crawl(FULL, replica.base_url, tmp_path, None)
     assert second.returncode == 0, second.log[-2000:]
     new = set(model.ids()) - before
@@ -66,8 +50,10 @@ def test_steady_state_run_fetches_the_sitemaps_one_list_page_and_what_is_new(
     assert set(finished_ids(tmp_path)) == set(model.ids())
 
 
-def test_thorough_discovery_walks_the_lists_every_run(replica: ReplicaServer, tmp_path: Path) -> None:
-    _first_run(replica, tmp_path, timedelta(hours=6))
+def test_thorough_discovery_walks_the_lists_every_run(
+    replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns
+) -> None:
+    first_run(replica, tmp_path, timedelta(hours=6))
     second = run_crawl(FULL, replica.base_url, tmp_path, None, {"HKCRAWL_DISCOVERY": "thorough"})
     assert second.returncode == 0, second.log[-2000:]
     assert second.stat("hkcrawl/discovery/thorough") == 1
@@ -84,10 +70,10 @@ def sparse_replica() -> Iterator[ReplicaServer]:
 
 
 def test_run_after_a_gap_longer_than_the_sitemap_walks_the_sections(
-    sparse_replica: ReplicaServer, tmp_path: Path
+    sparse_replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns
 ) -> None:
     replica, model = sparse_replica, sparse_replica.model
-    before = _first_run(replica, tmp_path, timedelta(hours=80))
+    before = first_run(replica, tmp_path, timedelta(hours=80))
     oldest_listed = min(model.article(aid).published for aid in model.latest())
     new = set(model.ids()) - before
     assert [aid for aid in new if model.article(aid).published < oldest_listed], "some new articles are not listed"
@@ -107,9 +93,11 @@ def _without(response: Response, article_ids: set[str]) -> Response:
     return dataclasses.replace(response, body=text.encode())
 
 
-def test_an_article_the_sitemap_misses_is_caught_by_the_canary(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_an_article_the_sitemap_misses_is_caught_by_the_canary(
+    replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns
+) -> None:
     model = replica.model
-    before = _first_run(replica, tmp_path, timedelta(hours=10))
+    before = first_run(replica, tmp_path, timedelta(hours=10))
     newest_first = [aid for aid in model.ids() if aid not in before]
     # The newest is on /all-news's first page (the canary); the 30th only in its section's list.
     missing = {newest_first[0], newest_first[model.page_size + 10]}
@@ -131,8 +119,10 @@ def test_an_article_the_sitemap_misses_is_caught_by_the_canary(replica: ReplicaS
     assert set(finished_ids(tmp_path)) == set(model.ids())
 
 
-def test_a_failed_sitemap_means_the_lists_are_walked(replica: ReplicaServer, tmp_path: Path) -> None:
-    _first_run(replica, tmp_path, timedelta(hours=6))
+def test_a_failed_sitemap_means_the_lists_are_walked(
+    replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns
+) -> None:
+    first_run(replica, tmp_path, timedelta(hours=6))
     replica.set_faults("500:/sitemap/latest-article.xml")
     second = run_crawl(FULL, replica.base_url, tmp_path, None)
     assert second.stat("hkcrawl/discovery/sitemap_failed") == 1

@@ -17,27 +17,21 @@ from pathlib import Path
 from hkcrawl.demo import crawl_environment, local_crawl_command
 from hkcrawl.lock import DirectoryLock
 from hkcrawl.replica import ReplicaServer
-from tests.e2e.conftest import cron, finished_ids, reports, run_crawl
-
-FULL = ["-a", "max_pages=1000"]
+from tests.e2e.conftest import FULL, FirstRuns, cron, finished_ids, reports, run_crawl
 
 
-def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_rerun_fetches_only_what_is_new(replica: ReplicaServer, tmp_path: Path, first_run: FirstRuns) -> None:
     model = replica.model
+    before = first_run(replica, tmp_path, timedelta(hours=10))
     end = model.now
-    model.now = end - timedelta(hours=10)
-    first = run_crawl(FULL, replica.base_url, tmp_path, None)
-    assert first.returncode == 0, first.log[-2000:]
-    before = set(model.ids())
+    model.now = end - timedelta(hours=10)  # the 수정 times run 1 saw
     modified_before = {aid: model.modified(aid) for aid in before}
-    assert set(finished_ids(tmp_path)) == before
-
     model.now = end
+
     new = set(model.ids()) - before
     # 수정 times that fell in those 10 hours: the articles were edited since run 1.
     edited = {aid for aid in before if model.modified(aid) != modified_before[aid]}
     assert 10 <= len(new) < 100 and edited
-    replica.log.clear()
     second = run_crawl(FULL, replica.base_url, tmp_path, None)
     assert second.returncode == 0, second.log[-2000:]
     fetched = {r.path.rsplit("/", 1)[-1] for r in replica.log.matching("/article/")}
