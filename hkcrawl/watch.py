@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -79,8 +80,11 @@ def _size(client: Any, key: str) -> int | None:
 
 def _number(record: dict[str, str], name: str, kind: type = int) -> Any:
     try:
-        return kind(float(record[name])) if kind is int else kind(record[name])
-    except (KeyError, ValueError):
+        value = float(record[name])
+        if not math.isfinite(value):  # "inf" is no worker's, and no JSON
+            return None
+        return kind(value)
+    except (KeyError, ValueError, TypeError):  # absent, or a value no worker wrote
         return None
 
 
@@ -104,8 +108,11 @@ class Watcher:
         pipe = client.pipeline()
         for name in names:
             pipe.hgetall(STATS_KEY % {"spider": SPIDER, "worker": name})
-        for name, record in zip(names, pipe.execute(), strict=True):
-            view.workers.append(self._worker(name, record))
+        # A key no worker wrote (another type) reads as an error: that worker is shown unreadable.
+        for name, record in zip(names, pipe.execute(raise_on_error=False), strict=True):
+            view.workers.append(
+                Worker(name, "unreadable") if isinstance(record, Exception) else self._worker(name, record)
+            )
         self.last = {w.name: w for w in view.workers}
         return view
 
@@ -195,7 +202,14 @@ def watch(url: str, interval: float, once: bool, as_json: bool, stream: TextIO =
     import redis  # only this command needs it
 
     try:
-        client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10)
+        client = redis.Redis.from_url(
+            # encoding_errors: bytes that are no UTF-8 (not a worker's) are shown, not a traceback.
+            url,
+            decode_responses=True,
+            encoding_errors="replace",
+            socket_connect_timeout=5,
+            socket_timeout=10,
+        )
     except ValueError as error:
         print(f"hkcrawl watch: {error}", file=sys.stderr)
         return 2

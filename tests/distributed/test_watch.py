@@ -124,6 +124,19 @@ def test_a_failed_worker_says_why(redis_url: str) -> None:
     assert "host:3 failed: lock busy" in run.stdout.splitlines(), run.stdout
 
 
+def test_values_no_worker_wrote_are_shown_not_a_traceback(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.sadd("hankyung:workers", "box:1", "box:2", b"\xff\xfe")
+    client.hset("hankyung:stats:box:1", mapping={"articles": "many", "started": "inf", "rate": "x", "state": "ok"})
+    client.set("hankyung:stats:box:2", "a string, not a hash")
+    view = reading(redis_url)
+    states = {worker["name"]: (worker["state"], worker["articles"], worker["started"]) for worker in view["workers"]}
+    assert states["box:1"] == ("ok", 0, None) and states["box:2"][0] == "unreadable", states
+    assert len(states) == 3, states
+    table = watch(redis_url)
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+
+
 def test_unreachable_redis_is_one_line_and_exit_1(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     port = client.connection_pool.connection_kwargs["port"]
