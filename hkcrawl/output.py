@@ -157,29 +157,27 @@ def dead_part_files(directory: Path) -> tuple[list[Path], list[Path]]:
     return dead, live
 
 
-def _article_id(line: bytes) -> object:
+def _record(line: bytes) -> dict[str, Any] | None:
+    """The JSON object on a line, or None for a line that is no whole record."""
     try:
         record = json.loads(line)
     except ValueError:
         return None
-    return record.get("articleId") if isinstance(record, dict) else None
+    return record if isinstance(record, dict) else None
+
+
+def _article_id(line: bytes) -> object:
+    return (_record(line) or {}).get("articleId")
 
 
 def _whole_records(data: bytes, part: Path) -> bytes:
     """The lines of ``data`` that are JSON objects: a run killed mid-write leaves a cut
     last line, a crash while taking records back (RunFile.drop_records) a broken one."""
     lines = data[: data.rfind(b"\n") + 1].splitlines(keepends=True)
-    whole = [line for line in lines if _is_object(line)]
+    whole = [line for line in lines if _record(line) is not None]
     if len(whole) < len(lines):
         logger.warning("%s: %d broken line(s) left out", part, len(lines) - len(whole))
     return b"".join(whole)
-
-
-def _is_object(line: bytes) -> bool:
-    try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
-        return False
 
 
 def recover_part_file(part: Path) -> tuple[Path, int]:
@@ -218,11 +216,8 @@ def finished_files(directory: Path) -> list[Path]:
 def records_in(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a run file that have an article id; unreadable lines (a cut gzip, a bad line) are skipped."""
     for line in _lines(path):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("articleId"), str):
+        record = _record(line)
+        if record is not None and isinstance(record.get("articleId"), str):
             yield record
 
 

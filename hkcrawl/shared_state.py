@@ -35,9 +35,9 @@ from typing import ParamSpec, TypeVar
 
 import redis
 
+from hkcrawl.pages.text import FUTURE_SLACK
 from hkcrawl.redis_url import redis_failure, shown_url
 from hkcrawl.state import (
-    FUTURE_SLACK,
     GONE_REASONS,
     Exported,
     Failure,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hkcrawl.pages.text import checked_kst
 from hkcrawl.recent import RecentSet
 
 logger = logging.getLogger(__name__)
@@ -127,20 +128,19 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-#: Publication times outside these are no real article's (as the extraction's bad_date check).
-EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(days=2)
-
-
 def plausible_time(value: object) -> bool:
-    """An ISO time with its offset, from 1990 to two days from now: what a record can hold."""
+    """An ISO time with its offset that a record can hold: the extraction's own range
+    (:func:`hkcrawl.pages.text.checked_kst`, 1990 to two days from now)."""
     if not isinstance(value, str):
         return False
     try:
         moment = _time(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            return False
+        checked_kst(moment)
+    except ValueError:  # not a time, or BadDate
         return False
-    return moment.tzinfo is not None and EARLIEST_PLAUSIBLE <= moment <= datetime.now(UTC) + FUTURE_SLACK
+    return True
 
 
 #: Unreadable records already warned about: each is read again at every lookup.
