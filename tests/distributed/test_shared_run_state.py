@@ -22,8 +22,6 @@ from tests.distributed.workers import ALONE_PACE
 from tests.e2e.conftest import finished_ids, finished_records, reports
 
 FULL = ("-a", "max_pages=1000")
-#: One worker at a time here: no need for the shared test's slow pace.
-QUICK = ALONE_PACE
 #: The worker Redis lost never left: with Redis keeping its data, the rerun waits for that worker's
 #: heartbeat to expire before it may close (as in production, at 30 s): short lives, same path.
 SHORT_LIVES = {"HKCRAWL_REDIS_WORKER_TTL": "3", "HKCRAWL_REDIS_BUSY_TTL": "3"}
@@ -36,7 +34,8 @@ def replica() -> Iterator[ReplicaServer]:
 
 
 def _crawl(replica: ReplicaServer, home: Path, url: str, **settings: str) -> tuple[int, str]:
-    worker = start_worker(replica.base_url, home, url, *FULL, **{**QUICK, **settings})
+    # One worker at a time here: no need for the shared tests' slow pace.
+    worker = start_worker(replica.base_url, home, url, *FULL, **{**ALONE_PACE, **settings})
     code = worker.wait(timeout=300)
     return code, (home / "crawl.log").read_text(errors="replace")
 

@@ -182,14 +182,9 @@ class FirstRuns:
 
 
 @pytest.fixture(scope="session")
-def _first_runs(tmp_path_factory: pytest.TempPathFactory) -> FirstRuns:
-    return FirstRuns(tmp_path_factory.mktemp("first-runs"))
-
-
-@pytest.fixture
-def first_run(_first_runs: FirstRuns) -> FirstRuns:
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRuns:
     """``first_run(replica, work, held_back)``: ``work`` as after a full first run (FirstRuns)."""
-    return _first_runs
+    return FirstRuns(tmp_path_factory.mktemp("first-runs"))
 
 
 def finished_ids(work: Path) -> list[str]:
